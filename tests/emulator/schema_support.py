@@ -38,10 +38,10 @@ def person_container(space: str = SPACE) -> dm.ContainerApply:
         space,
         "Person",
         properties={
-            "name": dm.ContainerProperty(dm.Text(), nullable=False),
-            "birthYear": dm.ContainerProperty(dm.Int32()),
-            "bestFriend": dm.ContainerProperty(dm.DirectRelation()),
-            "friends": dm.ContainerProperty(dm.DirectRelation(is_list=True)),
+            "name": dm.ContainerPropertyApply(dm.Text(), nullable=False),
+            "birthYear": dm.ContainerPropertyApply(dm.Int32()),
+            "bestFriend": dm.ContainerPropertyApply(dm.DirectRelation()),
+            "friends": dm.ContainerPropertyApply(dm.DirectRelation(is_list=True)),
         },
     )
 

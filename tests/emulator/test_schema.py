@@ -89,6 +89,16 @@ def test_container_round_trip_with_every_type_constraints_and_indexes(client: An
     assert client.data_modeling.containers.retrieve((SPACE, "Everything")) is None
 
 
+def test_container_apply_accepts_read_form_properties_sent_by_the_sdk(client: Any) -> None:
+    """The SDK's own examples apply ``ContainerProperty`` (the read class), which sends ``constraintState``."""
+    client.data_modeling.spaces.apply(dm.SpaceApply(SPACE))
+    read_form = dm.ContainerProperty(dm.Int64(), nullable=False)
+    created = client.data_modeling.containers.apply(
+        dm.ContainerApply(SPACE, "Counter", properties={"n": read_form})  # type: ignore[dict-item]
+    )
+    assert created.properties["n"].type == dm.Int64() and created.properties["n"].nullable is False
+
+
 def test_view_resolves_container_types_connections_and_reverse_relations(emulator: Any, client: Any) -> None:
     setup_person(client)
     view = client.data_modeling.views.retrieve((SPACE, "Person", "v1"))[0]
@@ -124,7 +134,7 @@ def raw_view(emulator: Any, external_id: str) -> dict[str, Any]:
 
 def test_implements_inherits_parent_properties_and_own_ones_override(emulator: Any, client: Any) -> None:
     setup_person(client)
-    actor_props = {"wonOscar": dm.ContainerProperty(dm.Boolean()), "label": dm.ContainerProperty(dm.Text())}
+    actor_props = {"wonOscar": dm.ContainerPropertyApply(dm.Boolean()), "label": dm.ContainerPropertyApply(dm.Text())}
     client.data_modeling.containers.apply(dm.ContainerApply(SPACE, "Actor", properties=actor_props))
     actor = dm.ViewApply(
         SPACE,
@@ -160,7 +170,7 @@ def test_implements_inherits_parent_properties_and_own_ones_override(emulator: A
 def test_edge_views_are_used_for_edges_and_serve_as_edge_source(emulator: Any, client: Any) -> None:
     setup_person(client)
     client.data_modeling.containers.apply(
-        dm.ContainerApply(SPACE, "Since", properties={"year": dm.ContainerProperty(dm.Int32())}, used_for="edge")
+        dm.ContainerApply(SPACE, "Since", properties={"year": dm.ContainerPropertyApply(dm.Int32())}, used_for="edge")
     )
     since = dm.ViewApply(
         SPACE, "Since", "v1", properties={"year": dm.MappedPropertyApply(dm.ContainerId(SPACE, "Since"), "year")}
@@ -213,7 +223,7 @@ def test_view_versions_times_and_latest_version_listing(emulator: Any, client: A
 def test_views_list_unlimited_follows_cursors_past_one_page(emulator: Any, client: Any) -> None:
     client.data_modeling.spaces.apply(dm.SpaceApply(SPACE))
     client.data_modeling.containers.apply(
-        dm.ContainerApply(SPACE, "Thing", properties={"name": dm.ContainerProperty(dm.Text())})
+        dm.ContainerApply(SPACE, "Thing", properties={"name": dm.ContainerPropertyApply(dm.Text())})
     )
     thing = dm.ContainerId(SPACE, "Thing")
     views = [dm.ViewApply(SPACE, f"View{i:04d}", "1", properties={"name": dm.MappedPropertyApply(thing, "name")})
