@@ -38,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"cdf-emulator: --cursor-ttl: {error}", file=sys.stderr)
         return 2
-    emulator = Emulator(project=args.project, seed=args.seed, cursor_ttl=args.cursor_ttl, host=args.host, port=args.port)
+    emulator = Emulator(
+        project=args.project, seed=args.seed, cursor_ttl=args.cursor_ttl, host=args.host, port=args.port
+    )
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt

@@ -10,7 +10,7 @@ from cdf_emulator.clock import Clock, parse_duration
 from cdf_emulator.errors import ApiError
 from cdf_emulator.faults import FaultInjector
 from cdf_emulator.routing import Request, Response, Router
-from cdf_emulator.server import ADMIN_PREFIX, TOKEN_PATH, EmulatorHTTPServer
+from cdf_emulator.server import ADMIN_PREFIX, BODY_TIMEOUT_S, MAX_BODY_BYTES, TOKEN_PATH, EmulatorHTTPServer
 from cdf_emulator.state import ProjectState, build_router
 
 DEFAULT_CURSOR_TTL = "3d"
@@ -22,7 +22,8 @@ class Emulator:
     """A CDF project served over real HTTP on ``host:port`` (port 0 picks a free one).
 
     Use as a context manager, or call :meth:`start` and :meth:`stop`. ``base_url`` is what a
-    ``ClientConfig`` or a replicator config's ``cognite.host`` points at.
+    ``ClientConfig`` or a replicator config's ``cognite.host`` points at. ``max_body_bytes`` (413 above it,
+    also after gunzip) and ``body_timeout_s`` (408 when a body arrives slower) may be changed at any time.
     """
 
     def __init__(
@@ -40,6 +41,8 @@ class Emulator:
         self.clock = Clock()
         self.faults = FaultInjector()
         self.on_response = on_response
+        self.max_body_bytes = MAX_BODY_BYTES
+        self.body_timeout_s = BODY_TIMEOUT_S
         self._requested_port = port
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -51,7 +54,9 @@ class Emulator:
     # lifecycle -----------------------------------------------------------------------------
     def start(self) -> Emulator:
         self._server = EmulatorHTTPServer((self.host, self._requested_port), self)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="cdf-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="cdf-emulator", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -92,6 +97,10 @@ class Emulator:
     # control -------------------------------------------------------------------------------
     def reset(self, seed: str = "none") -> None:
         """Forget all data (and faults), then load ``seed``; the clock keeps its time."""
+        from cdf_emulator.seeds import SEEDS
+
+        if seed not in SEEDS:
+            raise ValueError(f"unknown seed {seed!r}: choose one of {', '.join(SEEDS)}")
         self.faults.clear()
         self.state = ProjectState(self.clock, self.cursor_ttl_s)
         self.router = build_router(self.state)
@@ -136,8 +145,14 @@ def _admin_router(emulator: Emulator) -> Router:
     def fail(request: Request) -> dict[str, Any]:
         spec = body(request)
         try:
-            emulator.faults.fail(spec["path"], int(spec["status"]), int(spec.get("count", 1)), spec.get("method"))
-        except (KeyError, ValueError) as error:
+            emulator.faults.fail(
+                spec["path"],
+                int(spec["status"]),
+                int(spec.get("count", 1)),
+                spec.get("method"),
+                auto_retryable=spec.get("autoRetryable") is True,
+            )
+        except (KeyError, ValueError, TypeError) as error:
             raise ApiError(400, f"Invalid fault: {error}") from None
         return {}
 
@@ -148,7 +163,7 @@ def _admin_router(emulator: Emulator) -> Router:
             emulator.faults.delay(
                 spec["path"], parse_duration(spec["latency"]), None if count is None else int(count), spec.get("method")
             )
-        except (KeyError, ValueError) as error:
+        except (KeyError, ValueError, TypeError) as error:
             raise ApiError(400, f"Invalid latency rule: {error}") from None
         return {}
 
@@ -156,7 +171,7 @@ def _admin_router(emulator: Emulator) -> Router:
         spec = body(request)
         try:
             emulator.faults.drop(spec["path"], int(spec.get("count", 1)), spec.get("method"))
-        except (KeyError, ValueError) as error:
+        except (KeyError, ValueError, TypeError) as error:
             raise ApiError(400, f"Invalid drop rule: {error}") from None
         return {}
 
@@ -167,7 +182,7 @@ def _admin_router(emulator: Emulator) -> Router:
     def advance(request: Request) -> dict[str, Any]:
         try:
             now = emulator.clock.advance(body(request)["duration"])
-        except (KeyError, ValueError) as error:
+        except (KeyError, ValueError, TypeError) as error:
             raise ApiError(400, f"Invalid clock advance: {error}") from None
         return {"now": now}
 

@@ -26,6 +26,7 @@ class Fault:
     message: str = ""
     latency_s: float = 0.0
     drop: bool = False
+    auto_retryable: bool = False
 
 
 @dataclass
@@ -43,14 +44,23 @@ class FaultInjector:
         self._rules: list[_Rule] = []
         self._lock = threading.Lock()
 
-    def fail(self, path: str, status: int, count: int = 1, method: str | None = None) -> None:
-        """Answer the next ``count`` matching requests with ``status`` in CDF's error format."""
+    def fail(
+        self, path: str, status: int, count: int = 1, method: str | None = None, auto_retryable: bool = False
+    ) -> None:
+        """Answer the next ``count`` matching requests with ``status`` in CDF's error format.
+
+        ``auto_retryable`` adds CDF's ``cdf-is-auto-retryable: true`` header (and ``isAutoRetryable`` in the
+        body), which makes the SDK retry statuses it would otherwise raise at once.
+        """
         if status not in INJECTABLE_STATUSES:
             raise ValueError(f"status must be one of {INJECTABLE_STATUSES}, got {status}")
-        self._add(path, method, count, Fault(status=status, message=_MESSAGES[status]))
+        fault = Fault(status=status, message=_MESSAGES[status], auto_retryable=auto_retryable)
+        self._add(path, method, count, fault)
 
     def delay(self, path: str, seconds: float, count: int | None = None, method: str | None = None) -> None:
         """Add latency to matching requests (all of them when ``count`` is None)."""
+        if seconds < 0:
+            raise ValueError("latency must not be negative")
         self._add(path, method, count, Fault(latency_s=seconds))
 
     def drop(self, path: str, count: int = 1, method: str | None = None) -> None:
@@ -80,5 +90,9 @@ class FaultInjector:
     def _add(self, path: str, method: str | None, count: int | None, fault: Fault) -> None:
         if count is not None and count < 1:
             raise ValueError("count must be at least 1")
+        try:
+            pattern = re.compile(path)
+        except (re.error, TypeError) as error:
+            raise ValueError(f"invalid path pattern {path!r}: {error}") from None
         with self._lock:
-            self._rules.append(_Rule(re.compile(path), method, count, fault))
+            self._rules.append(_Rule(pattern, method, count, fault))
