@@ -80,6 +80,7 @@ def correct_known_defects(document: dict[str, Any]) -> None:
     _correct_raw_property_value(_schema(schemas, "RawPropertyValueV3"))
     _correct_enum_values(_schema(schemas, "EnumProperty"))
     _correct_datapoint_items(_schema(schemas, "DatapointsOrAggregatesResponse"))
+    _correct_apply_deleted(document)
     _honour_nullable(document)
 
 
@@ -117,6 +118,18 @@ def _correct_datapoint_items(schema: dict[str, Any]) -> None:
         raise SpecDefectError("DatapointsOrAggregatesResponse.items.items is not a oneOf/anyOf")
     if "oneOf" in items:
         items["anyOf"] = items.pop("oneOf")
+
+
+def _correct_apply_deleted(document: dict[str, Any]) -> None:
+    """The apply answer's required ``deleted`` reuses the request's 1..1000 list, so an apply without deletes
+    (an empty ``deleted``) could never be valid: allow the empty list."""
+    response = document["components"]["responses"].get("SlimNodeAndEdgeCollectionResponse")
+    try:
+        properties = response["content"]["application/json"]["schema"]["properties"]
+    except (KeyError, TypeError):
+        raise SpecDefectError("SlimNodeAndEdgeCollectionResponse has no JSON schema with properties") from None
+    deleted = _schema(document["components"]["schemas"], "DeletedInstances")
+    properties["deleted"] = {key: value for key, value in deleted.items() if key != "minItems"}
 
 
 def _honour_nullable(node: Any) -> None:

@@ -1,0 +1,148 @@
+"""One stored version of a node or edge, and its JSON form for a given property selection."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+Key = tuple[str, str]
+ContainerKey = tuple[str, str]
+PropertyMapping = tuple[str, ContainerKey, str]  # (output name, container, container property)
+ViewSelection = tuple[str, str, tuple[PropertyMapping, ...]]  # (view space, "xid/version", mappings)
+
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+
+
+class Shape:
+    """A compiled property selection: which container values go under which view key.
+
+    Shapes are interned by the store, so a record's cached fragment is checked with ``is``.
+    """
+
+    __slots__ = ("views",)
+
+    def __init__(self, views: tuple[ViewSelection, ...]) -> None:
+        self.views = views
+
+
+NO_PROPERTIES = Shape(())
+
+
+class Record:
+    """An immutable version of one instance. A change makes a new record; ``current`` says whether
+    this record is still the change-log entry of its key (stale entries are skipped)."""
+
+    __slots__ = (
+        "created",
+        "current",
+        "data",
+        "deleted",
+        "end",
+        "frag",
+        "frag_shape",
+        "key",
+        "kind",
+        "seq",
+        "start",
+        "type",
+        "updated",
+        "version",
+    )
+
+    def __init__(
+        self,
+        kind: str,
+        key: Key,
+        version: int,
+        created: int,
+        updated: int,
+        data: dict[ContainerKey, dict[str, Any]],
+        type_: Key | None = None,
+        start: Key | None = None,
+        end: Key | None = None,
+        deleted: int | None = None,
+    ) -> None:
+        self.kind = kind
+        self.key = key
+        self.version = version
+        self.created = created
+        self.updated = updated
+        self.data = data
+        self.type = type_
+        self.start = start
+        self.end = end
+        self.deleted = deleted
+        self.seq = 0
+        self.current = False
+        self.frag_shape: Shape | None = None
+        self.frag = b""
+
+    @property
+    def space(self) -> str:
+        return self.key[0]
+
+    @property
+    def external_id(self) -> str:
+        return self.key[1]
+
+    def ref(self) -> dict[str, str]:
+        return {"instanceType": self.kind, "space": self.key[0], "externalId": self.key[1]}
+
+
+def reference(key: Key | None) -> dict[str, str] | None:
+    """A key as the API's ``{"space", "externalId"}``."""
+    return None if key is None else {"space": key[0], "externalId": key[1]}
+
+
+def select_properties(record: Record, shape: Shape) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{viewSpace: {"xid/version": {prop: value}}}`` for the selection; nulls and empty views left out."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    data = record.data
+    for view_space, view_key, mappings in shape.views:
+        values: dict[str, Any] = {}
+        for name, container, prop in mappings:
+            stored = data.get(container)
+            if stored is not None:
+                value = stored.get(prop)
+                if value is not None:
+                    values[name] = value
+        if values:
+            out.setdefault(view_space, {})[view_key] = values
+    return out
+
+
+def instance_dict(record: Record, shape: Shape = NO_PROPERTIES) -> dict[str, Any]:
+    """The API JSON of a record (``NodeDefinition``/``EdgeDefinition``)."""
+    body: dict[str, Any] = {
+        "instanceType": record.kind,
+        "space": record.key[0],
+        "externalId": record.key[1],
+        "version": record.version,
+        "createdTime": record.created,
+        "lastUpdatedTime": record.updated,
+    }
+    if record.deleted is not None:
+        body["deletedTime"] = record.deleted
+    if record.type is not None:
+        body["type"] = {"space": record.type[0], "externalId": record.type[1]}
+    if record.kind == "edge":
+        body["startNode"] = reference(record.start)
+        body["endNode"] = reference(record.end)
+    if shape.views:
+        body["properties"] = select_properties(record, shape)
+    return body
+
+
+def instance_json(record: Record, shape: Shape) -> bytes:
+    """The record's JSON as bytes, cached on the record for the last shape it was rendered with."""
+    if record.frag_shape is shape:
+        return record.frag
+    fragment = _ENCODE(instance_dict(record, shape)).encode()
+    record.frag = fragment
+    record.frag_shape = shape
+    return fragment
+
+
+def encode_json(value: Any) -> bytes:
+    """Compact JSON bytes, as every hand-built response body uses."""
+    return _ENCODE(value).encode()
