@@ -102,3 +102,12 @@ def _one_line(error: BaseException, config: CogniteConfig) -> str:
 def _secrets(config: CogniteConfig) -> list[str]:
     found: list[Secret] = [secret for secret in (config.token, config.oauth and config.oauth.secret) if secret]
     return [secret.reveal() for secret in found]
+
+
+def project_path(client: CogniteClient, path: str) -> str:
+    """The full API path of a project resource, as the SDK's generic ``get``/``post`` need it.
+
+    ``client.post("/models/...")`` is sent to the host root; project resources live under
+    ``/api/v1/projects/<project>``.
+    """
+    return f"/api/v1/projects/{client.config.project}{path}"

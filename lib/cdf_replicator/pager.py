@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from cognite.client.exceptions import CogniteAPIError
 
+from cdf_replicator.cdf import project_path
 from cdf_replicator.errors import CdfAccessError, CursorExpiredError
 from cdf_replicator.sync_query import RESULT_SET, SyncScope, build_sync_body
 
@@ -45,10 +46,12 @@ def iter_sync_pages(client: Any, scope: SyncScope, cursor: str | None, limit: in
     """
     short_pages_needed = 2 if cursor is None else 1
     short_pages = 0
+    # The stop rule waits for the end of a fresh backfill: its pages are ordered by the backfill, not by time.
+    live = cursor is not None
     while True:
         body = build_sync_body(scope, cursor, limit)
         try:
-            answer = client.post(SYNC_PATH, json=body).json()
+            answer = client.post(project_path(client, SYNC_PATH), json=body).json()
         except CogniteAPIError as error:
             if cursor is not None and is_dead_cursor_error(error):
                 raise CursorExpiredError(error.message) from error
@@ -60,14 +63,15 @@ def iter_sync_pages(client: Any, scope: SyncScope, cursor: str | None, limit: in
         short_pages = short_pages + 1 if len(items) < limit else 0
         if short_pages >= short_pages_needed:
             return
-        if any(item["lastUpdatedTime"] >= stop_at_ms for item in items):
+        if live and any(item["lastUpdatedTime"] >= stop_at_ms for item in items):
             return
+        live = live or short_pages > 0
 
 
 _DONE = object()
 
 
-def prefetch(pages: Iterator[Page], depth: int) -> Iterator[Page]:
+def prefetch(pages: Iterator[Page], depth: int) -> Generator[Page, None, None]:
     """Fetch pages on a background thread, at most ``depth`` ahead, while the caller writes earlier ones.
 
     Errors raised by the producer are re-raised in the caller at the point they occurred in the stream.

@@ -9,6 +9,7 @@ from typing import Any
 
 from cognite.client.exceptions import CogniteAPIError, CogniteConnectionError
 
+from cdf_replicator.cdf import project_path
 from cdf_replicator.errors import CdfAccessError
 
 logger = logging.getLogger(__name__)
@@ -105,8 +106,8 @@ def _post(client: Any, path: str, body: dict[str, Any], params: dict[str, Any] |
 def _call(client: Any, method: str, path: str, body: dict[str, Any] | None, params: dict[str, Any] | None) -> Any:
     try:
         if method == "GET":
-            return client.get(path, params=params).json()
-        return client.post(path, json=body, params=params).json()
+            return client.get(project_path(client, path), params=params).json()
+        return client.post(project_path(client, path), json=body, params=params).json()
     except CogniteAPIError as error:
         raise CdfAccessError(f"CDF answered {error.code} to {method} {path}: {error.message}") from error
     except CogniteConnectionError as error:

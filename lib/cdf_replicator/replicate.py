@@ -1,0 +1,173 @@
+"""Replicate one table: page the sync API, MERGE batches into Delta, save the cursor after each commit."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any
+
+import pyarrow as pa
+from delta.tables import DeltaTable
+from pyspark.sql import SparkSession
+
+from cdf_replicator import delta_sink
+from cdf_replicator.errors import CursorExpiredError
+from cdf_replicator.frames import arrow_to_dataframe
+from cdf_replicator.pager import Page, iter_sync_pages, prefetch
+from cdf_replicator.rows import page_to_arrow
+from cdf_replicator.state import CursorState, StateStore
+from cdf_replicator.targets import Target
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    """How a run pages and commits: page size, rows per Delta commit, pages fetched ahead."""
+
+    page_limit: int = 1000
+    batch_rows: int = 200_000
+    prefetch_pages: int = 2
+
+
+@dataclass
+class TableResult:
+    """What one table's run did; ``error`` is set when it failed."""
+
+    target: Target
+    rows_read: int = 0
+    upserted: int = 0
+    deleted: int = 0
+    reconciled: int = 0
+    commits: int = 0
+    resynced: bool = False
+    table_version: int | None = None
+    duration_s: float = 0.0
+    error: str | None = None
+    schema_changes: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+@dataclass(frozen=True)
+class TableContext:
+    """The adapters one table's run uses."""
+
+    spark: SparkSession
+    client: Any
+    store: StateStore
+    settings: SyncSettings
+    stop_at_ms: int
+
+
+def replicate_table(ctx: TableContext, target: Target) -> TableResult:
+    """Bring one Delta table up to date with CDF.
+
+    The first run backfills. A backfill into a table that already has rows (after ``reset-view``, or an
+    expired or invalid cursor) is a full resync: it records every key it sees and, once caught up, deletes
+    the rows it did not see, so deletes made while no valid cursor existed are not missed.
+    """
+    started = time.monotonic()
+    result = TableResult(target)
+    change = delta_sink.ensure_table(ctx.spark, target.table_path, target.schema, view_id=target.view_id)
+    result.schema_changes = [f"added {name}" for name in change.added] + [f"widened {name}" for name in change.widened]
+    state = ctx.store.get(target.state_key) or CursorState()
+    if state.cursor is None:
+        state = _begin_backfill(ctx, target, state)
+    try:
+        state = _sync(ctx, target, state, result)
+    except CursorExpiredError as error:
+        logger.warning("%s: %s; starting a full resync of the table", target.label, error)
+        state = _begin_resync(ctx, target, state)
+        state = _sync(ctx, target, state, result)
+    if state.resyncing:
+        _finish_resync(ctx, target, state, result)
+    result.duration_s = time.monotonic() - started
+    return result
+
+
+def _begin_backfill(ctx: TableContext, target: Target, state: CursorState) -> CursorState:
+    if state.resyncing or _has_rows(ctx.spark, target.table_path):
+        return _begin_resync(ctx, target, state)
+    return state
+
+
+def _begin_resync(ctx: TableContext, target: Target, state: CursorState) -> CursorState:
+    """Forget the cursor and the keys of any earlier resync; recorded so a killed resync resumes as one."""
+    delta_sink.reset_seen_keys(ctx.spark, target.seen_keys_path)
+    state = state.resync_started(_now_ms())
+    ctx.store.set(target.state_key, state)
+    return state
+
+
+def _finish_resync(ctx: TableContext, target: Target, state: CursorState, result: TableResult) -> None:
+    removed = delta_sink.delete_unseen(ctx.spark, target.table_path, target.seen_keys_path)
+    result.reconciled = removed
+    result.resynced = True
+    result.table_version = delta_sink.table_version(ctx.spark, target.table_path)
+    logger.warning("%s: full resync finished; removed %d rows that no longer exist in CDF", target.label, removed)
+    ctx.store.set(target.state_key, replace(state.resync_finished(), table_version=result.table_version))
+
+
+def _sync(ctx: TableContext, target: Target, state: CursorState, result: TableResult) -> CursorState:
+    """Page from the saved cursor; commit every ``batch_rows`` rows and save the cursor after each commit."""
+    pages = iter_sync_pages(ctx.client, target.scope, state.cursor, ctx.settings.page_limit, ctx.stop_at_ms)
+    buffered: list[pa.Table] = []
+    rows = 0
+    cursor = state.cursor
+    replicated_at = datetime.now(timezone.utc)
+    stream = prefetch(pages, ctx.settings.prefetch_pages)
+    try:
+        for page in stream:
+            result.rows_read += len(page.items)
+            cursor = page.cursor
+            if page.items:
+                buffered.append(_to_arrow(target, page, replicated_at))
+                rows += len(page.items)
+            if rows >= ctx.settings.batch_rows:
+                state = _commit(ctx, target, state, buffered, cursor, result)
+                buffered, rows = [], 0
+    finally:
+        stream.close()
+    if cursor is not None:
+        state = _commit(ctx, target, state, buffered, cursor, result)
+    return state
+
+
+def _to_arrow(target: Target, page: Page, replicated_at: datetime) -> pa.Table:
+    return page_to_arrow(
+        page.items, target.view, target.kind, replicated_at, target.edge_properties, target.edge_source_refs
+    )
+
+
+def _commit(
+    ctx: TableContext, target: Target, state: CursorState, buffered: list[pa.Table], cursor: str, result: TableResult
+) -> CursorState:
+    """MERGE the buffered pages (if any), then save the cursor: never the other way round."""
+    version = None
+    if buffered:
+        batch = arrow_to_dataframe(ctx.spark, pa.concat_tables(buffered), target.batch_schema)
+        merged = delta_sink.merge_batch(ctx.spark, target.table_path, batch)
+        if state.resyncing:
+            delta_sink.stage_seen_keys(ctx.spark, target.seen_keys_path, batch)
+        result.upserted += merged.upserted
+        result.deleted += merged.deleted
+        result.commits += 1
+        version = result.table_version = merged.table_version
+    state = state.advanced(cursor, version)
+    ctx.store.set(target.state_key, state)
+    return state
+
+
+def _has_rows(spark: SparkSession, path: str) -> bool:
+    if not DeltaTable.isDeltaTable(spark, path):
+        return False
+    return bool(spark.read.format("delta").load(path).limit(1).count())
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
