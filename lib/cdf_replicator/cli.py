@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     reset = _add(commands, "reset-view", "forget a view's cursors so the next run backfills it")
     reset.add_argument("--drop-tables", action="store_true", help="also delete the view's Delta tables")
     demo = commands.add_parser("demo", help="run the replicator against the bundled CDF emulator")
+    demo.add_argument("--config", default=None, help="demo config (default conf/demo.yaml)")
     demo.add_argument("--output", default=None, help="folder for the demo lake (default ./demo-output)")
     demo.add_argument("--verbose", action="store_true", help="debug logging and tracebacks")
     return parser

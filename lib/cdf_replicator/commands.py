@@ -10,7 +10,8 @@ import time
 from types import FrameType
 from typing import Any
 
-from cdf_replicator.config import Config, load_config
+from cdf_replicator.config import Config
+from cdf_replicator.config_source import load_config_from
 from cdf_replicator.errors import ConfigError
 from cdf_replicator.pipeline import (
     RunSummary,
@@ -106,7 +107,12 @@ def reset_view_command(args: argparse.Namespace) -> int:
 def demo_command(args: argparse.Namespace) -> int:
     from cdf_replicator.demo import run_demo
 
-    return run_demo(args.output, verbose=args.verbose)
+    return run_demo(args.config, args.output, verbose=args.verbose)
+
+
+def run_cycle(config: Config, spark: Any, client: Any, store: Any, targets: list[Target]) -> int:
+    """One replicate-then-publish cycle; the exit code of the worse of the two."""
+    return max(_replicate_once(config, spark, client, store, targets), _publish_once(config, spark, targets))
 
 
 def open_session(config: Config) -> Any:
@@ -130,7 +136,7 @@ def _connect(args: argparse.Namespace) -> tuple[Config, Any]:
     from cdf_replicator.cdf import create_client, verify_access
     from cdf_replicator.cli import configure_logging
 
-    config = load_config(args.config)
+    config = load_config_from(args.config)
     if not args.verbose:
         configure_logging(False, config.logger.console.level)
     client = create_client(config.cognite)
