@@ -10,7 +10,8 @@ from __future__ import annotations
 from functools import cmp_to_key
 from typing import Any
 
-from cdf_emulator.filters import FilterContext, Getter, compile_property
+from cdf_emulator.filter_properties import Getter, compile_property
+from cdf_emulator.filters import FilterContext
 from cdf_emulator.records import Record
 from cdf_emulator.selection import sortable
 
@@ -22,7 +23,7 @@ class BackfillOrder:
 
     def __init__(self, specs: list[dict[str, Any]], ctx: FilterContext, where: str) -> None:
         self.getters: list[Getter] = [
-            compile_property(spec["property"], ctx, f"{where}[{index}].property").get
+            compile_property(spec["property"], ctx.schema, f"{where}[{index}].property").get
             for index, spec in enumerate(specs)
         ]
         self.descending = [spec.get("direction", "ascending") == "descending" for spec in specs]

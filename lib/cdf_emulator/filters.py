@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cdf_emulator.errors import ApiError
+from cdf_emulator.filter_properties import compile_property
 from cdf_emulator.records import Key, Record
-from cdf_emulator.schema_access import mapped_properties, require_view, view_containers
-from cdf_emulator.values import InvalidValueError, timestamp_to_ms
+from cdf_emulator.schema_access import require_view, view_containers
 
 Predicate = Callable[[Record], bool]
-Getter = Callable[[Record], Any]
 
 
 @dataclass
@@ -27,33 +26,6 @@ class FilterContext:
     schema: Any
     parameters: dict[str, Any] = field(default_factory=dict)
     lookup: Callable[[Key], Record | None] | None = None
-
-
-@dataclass
-class Accessor:
-    """How to read one filter property from a record, and how to bring literals to the stored form."""
-
-    get: Getter
-    kind: str = "plain"  # "plain", "timestamp" or "direct"
-
-    def canon(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [self.canon(item) for item in value]
-        if self.kind == "timestamp" and isinstance(value, str):
-            try:
-                return timestamp_to_ms(value)
-            except InvalidValueError as error:
-                raise ApiError(400, f"Invalid timestamp in filter: {error}") from None
-        return canonical(value) if self.kind == "direct" else value
-
-
-def canonical(value: Any) -> Any:
-    """Direct relation references as key tuples, so they compare with stored references."""
-    if isinstance(value, dict) and set(value) == {"space", "externalId"}:
-        return (value["space"], value["externalId"])
-    if isinstance(value, list):
-        return [canonical(item) for item in value]
-    return value
 
 
 def compile_filter(spec: Any, ctx: FilterContext, where: str = "filter") -> Predicate:
@@ -123,7 +95,7 @@ def _value(raw: Any, ctx: FilterContext, where: str) -> Any:
 
 def _equals(body: Any, ctx: FilterContext, where: str) -> Predicate:
     body = _leaf(body, where, ("property", "value"), ("property", "value"))
-    accessor = compile_property(body["property"], ctx, f"{where}.property")
+    accessor = compile_property(body["property"], ctx.schema, f"{where}.property")
     expected = accessor.canon(_value(body["value"], ctx, f"{where}.value"))
     get = accessor.get
     return lambda record: _same(get(record), expected)
@@ -137,7 +109,7 @@ def _same(actual: Any, expected: Any) -> bool:
 
 def _in(body: Any, ctx: FilterContext, where: str) -> Predicate:
     body = _leaf(body, where, ("property", "values"), ("property", "values"))
-    accessor = compile_property(body["property"], ctx, f"{where}.property")
+    accessor = compile_property(body["property"], ctx.schema, f"{where}.property")
     values = _value(body["values"], ctx, f"{where}.values")
     if not isinstance(values, list):
         raise ApiError(400, f"'{where}.values' must be a list")
@@ -148,7 +120,7 @@ def _in(body: Any, ctx: FilterContext, where: str) -> Predicate:
 
 def _range(body: Any, ctx: FilterContext, where: str) -> Predicate:
     body = _leaf(body, where, ("property",), ("property", "gt", "gte", "lt", "lte"))
-    accessor = compile_property(body["property"], ctx, f"{where}.property")
+    accessor = compile_property(body["property"], ctx.schema, f"{where}.property")
     bounds = [
         (op, accessor.canon(_value(body[op], ctx, f"{where}.{op}"))) for op in ("gt", "gte", "lt", "lte") if op in body
     ]
@@ -177,7 +149,7 @@ def _within(value: Any, bounds: list[tuple[str, Any]]) -> bool:
 
 def _prefix(body: Any, ctx: FilterContext, where: str) -> Predicate:
     body = _leaf(body, where, ("property", "value"), ("property", "value"))
-    accessor = compile_property(body["property"], ctx, f"{where}.property")
+    accessor = compile_property(body["property"], ctx.schema, f"{where}.property")
     prefix = accessor.canon(_value(body["value"], ctx, f"{where}.value"))
     if not isinstance(prefix, (str, list)):
         raise ApiError(400, f"'{where}.value' must be a string or a list")
@@ -194,14 +166,14 @@ def _prefix(body: Any, ctx: FilterContext, where: str) -> Predicate:
 
 def _exists(body: Any, ctx: FilterContext, where: str) -> Predicate:
     body = _leaf(body, where, ("property",), ("property",))
-    get = compile_property(body["property"], ctx, f"{where}.property").get
+    get = compile_property(body["property"], ctx.schema, f"{where}.property").get
     return lambda record: get(record) is not None
 
 
 def _contains(every: bool) -> Callable[[Any, FilterContext, str], Predicate]:
     def compile_contains(body: Any, ctx: FilterContext, where: str) -> Predicate:
         body = _leaf(body, where, ("property", "values"), ("property", "values"))
-        accessor = compile_property(body["property"], ctx, f"{where}.property")
+        accessor = compile_property(body["property"], ctx.schema, f"{where}.property")
         values = _value(body["values"], ctx, f"{where}.values")
         if not isinstance(values, list):
             raise ApiError(400, f"'{where}.values' must be a list")
@@ -224,8 +196,8 @@ def _contains(every: bool) -> Callable[[Any, FilterContext, str], Predicate]:
 def _overlaps(body: Any, ctx: FilterContext, where: str) -> Predicate:
     allowed = ("startProperty", "endProperty", "gt", "gte", "lt", "lte")
     body = _leaf(body, where, ("startProperty", "endProperty"), allowed)
-    start = compile_property(body["startProperty"], ctx, f"{where}.startProperty")
-    end = compile_property(body["endProperty"], ctx, f"{where}.endProperty")
+    start = compile_property(body["startProperty"], ctx.schema, f"{where}.startProperty")
+    end = compile_property(body["endProperty"], ctx.schema, f"{where}.endProperty")
     low = [(op, start.canon(_value(body[op], ctx, where))) for op in ("gt", "gte") if op in body]
     high = [(op, start.canon(_value(body[op], ctx, where))) for op in ("lt", "lte") if op in body]
 
@@ -296,7 +268,7 @@ def _instance_references(body: Any, ctx: FilterContext, where: str) -> Predicate
 
 def _nested(body: Any, ctx: FilterContext, where: str) -> Predicate:
     body = _leaf(body, where, ("scope", "filter"), ("scope", "filter"))
-    scope = compile_property(body["scope"], ctx, f"{where}.scope")
+    scope = compile_property(body["scope"], ctx.schema, f"{where}.scope")
     inner = compile_filter(body["filter"], ctx, f"{where}.filter")
     lookup = ctx.lookup
     if lookup is None:
@@ -329,72 +301,3 @@ _COMPILERS: dict[str, Callable[[Any, FilterContext, str], Predicate]] = {
     "instanceReferences": _instance_references,
     "nested": _nested,
 }
-
-
-def compile_property(path: Any, ctx: FilterContext, where: str) -> Accessor:
-    """An accessor for a property reference; 400 for unknown views, containers and properties."""
-    if not isinstance(path, list) or not all(isinstance(part, str) for part in path):
-        raise ApiError(400, f"'{where}' must be a list of strings")
-    if len(path) == 2 and path[0] in ("node", "edge", "instance"):
-        return _base_property(path[1], where)
-    if len(path) != 3:
-        raise ApiError(400, f"Invalid property reference {path} at '{where}'")
-    space, source, prop = path
-    if "/" in source:
-        external_id, _, version = source.partition("/")
-        ref = {"type": "view", "space": space, "externalId": external_id, "version": version}
-        view = require_view(ctx.schema, ref, where)
-        mapped = mapped_properties(view).get(prop)
-        if mapped is None:
-            raise ApiError(400, f"Property '{prop}' of view {space}:{source} does not exist or is not filterable")
-        container, container_prop, view_property = mapped
-        ptype = view_property.get("type") or {}
-    else:
-        found = ctx.schema.get_container(space, source)
-        if found is None:
-            raise ApiError(400, f"Container {space}:{source} does not exist ({where})")
-        stored = (found.get("properties") or {}).get(prop)
-        if stored is None:
-            raise ApiError(400, f"Property '{prop}' does not exist in container {space}:{source} ({where})")
-        container, container_prop, ptype = (space, source), prop, stored.get("type") or {}
-    return _container_accessor(container, container_prop, ptype)
-
-
-def _container_accessor(container: Key, prop: str, ptype: dict[str, Any]) -> Accessor:
-    kind = ptype.get("type")
-
-    def raw(record: Record) -> Any:
-        stored = record.data.get(container)
-        return None if stored is None else stored.get(prop)
-
-    if kind == "timestamp":
-        return Accessor(lambda record: _timestamps(raw(record)), "timestamp")
-    if kind == "direct":
-        return Accessor(lambda record: canonical(raw(record)), "direct")
-    return Accessor(raw)
-
-
-def _timestamps(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, list):
-        return [timestamp_to_ms(item) for item in value]
-    return timestamp_to_ms(value)
-
-
-def _base_property(name: str, where: str) -> Accessor:
-    getters: dict[str, Getter] = {
-        "instanceType": lambda r: r.kind,
-        "version": lambda r: r.version,
-        "space": lambda r: r.key[0],
-        "externalId": lambda r: r.key[1],
-        "type": lambda r: r.type,
-        "createdTime": lambda r: r.created,
-        "lastUpdatedTime": lambda r: r.updated,
-        "deletedTime": lambda r: r.deleted,
-        "startNode": lambda r: r.start,
-        "endNode": lambda r: r.end,
-    }
-    if name not in getters:
-        raise ApiError(400, f"Unknown instance property '{name}' at '{where}'")
-    return Accessor(getters[name], "direct" if name in ("type", "startNode", "endNode") else "plain")

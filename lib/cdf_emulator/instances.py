@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import secrets
 import threading
-from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
+from cdf_emulator.changelog import ChangeLog
 from cdf_emulator.clock import Clock
 from cdf_emulator.errors import ApiError
 from cdf_emulator.instance_writes import SchemaView, WritePlan, check_external_id, check_space, merge_data, plan_item
@@ -40,10 +40,7 @@ class InstanceStore:
         self._by_key: dict[Key, Record] = {}
         self._ghosts: dict[Key, Record] = {}
         self._edges_by_node: dict[Key, set[Key]] = {}
-        self._log_seqs: list[int] = []
-        self._log_records: list[Record] = []
-        self._stale = 0
-        self._seq = 0
+        self._log = ChangeLog()
         self._tombstones: deque[Record] = deque()
         self._derived: dict[str, tuple[int, Any]] = {}
 
@@ -71,16 +68,7 @@ class InstanceStore:
                 self._check_kind(plan)
                 if self._version_conflict(plan, existing, skip_on_version_conflict):
                     continue
-                if (
-                    existing is not None
-                    and plan.kind == "edge"
-                    and (existing.start, existing.end)
-                    != (
-                        plan.start,
-                        plan.end,
-                    )
-                ):
-                    raise ApiError(400, f"Cannot change startNode or endNode of edge {plan.key[0]}:{plan.key[1]}")
+                _check_endpoints_unchanged(plan, existing)
                 data = merge_data(plan, None if existing is None else existing.data, replace, schemas)
                 staged.append((plan, existing, data))
             missing = self._missing_targets(
@@ -129,12 +117,6 @@ class InstanceStore:
             self._purge()
             return [*self._by_key.values(), *self._ghosts.values()]
 
-    def edges_of(self, node: Key) -> list[Record]:
-        """Live edges that start or end at ``node``."""
-        with self.lock:
-            keys = self._edges_by_node.get(node, ())
-            return [record for key in keys if (record := self._by_key.get(key)) is not None]
-
     def current(self, instance_type: str = "node", view: Any = None) -> list[dict[str, Any]]:
         """Live instances as API dicts, sorted by (space, externalId); with ``view`` (a ViewReference
         dict or ``(space, xid, version)``) only those with data in it, with its properties."""
@@ -150,42 +132,15 @@ class InstanceStore:
 
     def head(self) -> int:
         """The sequence number of the latest change."""
-        return self._seq
+        return self._log.head
 
     def scan(
         self, after: int, until: int | None, limit: int, predicate: Predicate | None, skip_deleted_upto: int
     ) -> tuple[list[Record], int, bool]:
-        """Walk the change log after position ``after`` (up to ``until``), each instance once at its latest
-        version. Tombstones with a sequence number ``<= skip_deleted_upto`` are skipped.
-
-        Returns ``(records, new position, exhausted)``. When exhausted, the position is the end of the
-        walked range, so entries that did not match are not read again.
-        """
+        """Walk the change log (see :meth:`ChangeLog.scan`) after purging expired tombstones."""
         with self.lock:
             self._purge()
-            seqs, log = self._log_seqs, self._log_records
-            index = bisect_right(seqs, after)
-            end_seq = self._seq if until is None else min(until, self._seq)
-            end = bisect_right(seqs, end_seq)
-            found: list[Record] = []
-            while index < end:
-                record = log[index]
-                index += 1
-                if not record.current:
-                    continue
-                if record.deleted is not None and record.seq <= skip_deleted_upto:
-                    continue
-                if predicate is not None and not predicate(record):
-                    continue
-                found.append(record)
-                if len(found) >= limit:
-                    return found, record.seq, index >= end
-            return found, max(end_seq, after), True
-
-    def iter_log(self) -> Iterator[Record]:
-        """Current log entries in sequence order (a snapshot)."""
-        with self.lock:
-            return iter([record for record in self._log_records if record.current])
+            return self._log.scan(after, until, limit, predicate, skip_deleted_upto)
 
     def cached(self, key: str, compute: Callable[[], T]) -> T:
         """A value derived from the whole store (for example a traversal), recomputed after any change."""
@@ -255,11 +210,13 @@ class InstanceStore:
         return list(missing)
 
     def _write(self, plan: WritePlan, existing: Record | None, data: dict[Any, Any], now: int) -> dict[str, Any]:
-        if existing is not None and existing.data == data and existing.type == plan.type_:
+        # an item without `type` keeps the node's type, as properties that are not written keep their values
+        type_ = plan.type_ if plan.type_ is not None or existing is None else existing.type
+        if existing is not None and existing.data == data and existing.type == type_:
             return _slim(existing, False)
         created = now if existing is None else existing.created
         record = Record(
-            plan.kind, plan.key, self._next_version(plan.key), created, now, data, plan.type_, plan.start, plan.end
+            plan.kind, plan.key, self._next_version(plan.key), created, now, data, type_, plan.start, plan.end
         )
         self._commit(record)
         return _slim(record, True)
@@ -276,21 +233,14 @@ class InstanceStore:
                 self._retire(previous)
         if record.deleted is not None:
             self._retire(self._ghosts.pop(record.key, None))
-        self._seq += 1
-        record.seq = self._seq
-        record.current = True
+        self._log.append(record)
         self._by_key[record.key] = record
-        self._log_seqs.append(record.seq)
-        self._log_records.append(record)
         self.generation += 1
         if record.kind == "edge":
             self._index_edge(record)
-        self._maybe_compact()
 
     def _retire(self, record: Record | None) -> None:
-        if record is not None and record.current:
-            record.current = False
-            self._stale += 1
+        self._log.retire(record)
 
     def _index_edge(self, record: Record) -> None:
         assert record.start is not None and record.end is not None
@@ -329,16 +279,6 @@ class InstanceStore:
             self._retire(tomb)
             self.generation += 1
 
-    def _maybe_compact(self) -> None:
-        """Drop stale log entries once they outnumber live ones (positions are sequence numbers, so
-        cursors stay valid)."""
-        if self._stale < 10_000 or self._stale * 2 < len(self._log_records):
-            return
-        keep = [record for record in self._log_records if record.current]
-        self._log_records = keep
-        self._log_seqs = [record.seq for record in keep]
-        self._stale = 0
-
 
 def _slim(record: Record, modified: bool) -> dict[str, Any]:
     return {
@@ -350,6 +290,11 @@ def _slim(record: Record, modified: bool) -> dict[str, Any]:
         "createdTime": record.created,
         "lastUpdatedTime": record.updated,
     }
+
+
+def _check_endpoints_unchanged(plan: WritePlan, existing: Record | None) -> None:
+    if existing is not None and plan.kind == "edge" and (existing.start, existing.end) != (plan.start, plan.end):
+        raise ApiError(400, f"Cannot change startNode or endNode of edge {plan.key[0]}:{plan.key[1]}")
 
 
 def _reject_duplicates(plans: list[WritePlan]) -> None:

@@ -8,8 +8,9 @@ from cdf_emulator.bodies import check_fields
 from cdf_emulator.cursors import decode_cursor, encode_cursor
 from cdf_emulator.errors import ApiError
 from cdf_emulator.filters import FilterContext
+from cdf_emulator.graph import Universe, evaluate
 from cdf_emulator.records import Record, instance_dict
-from cdf_emulator.resultsets import Expression, Universe, evaluate, parse_with
+from cdf_emulator.resultsets import Expression, parse_with
 from cdf_emulator.routing import Request
 from cdf_emulator.schema_access import typing_for
 from cdf_emulator.selection import Selection, parse_select, sort_records

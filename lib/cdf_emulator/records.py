@@ -38,8 +38,7 @@ class Record:
         "data",
         "deleted",
         "end",
-        "frag",
-        "frag_shape",
+        "fragment",
         "key",
         "kind",
         "seq",
@@ -74,8 +73,7 @@ class Record:
         self.deleted = deleted
         self.seq = 0
         self.current = False
-        self.frag_shape: Shape | None = None
-        self.frag = b""
+        self.fragment: tuple[Shape, bytes] | None = None  # one tuple, so a reader never sees a torn pair
 
     @property
     def space(self) -> str:
@@ -135,11 +133,11 @@ def instance_dict(record: Record, shape: Shape = NO_PROPERTIES) -> dict[str, Any
 
 def instance_json(record: Record, shape: Shape) -> bytes:
     """The record's JSON as bytes, cached on the record for the last shape it was rendered with."""
-    if record.frag_shape is shape:
-        return record.frag
+    cached = record.fragment
+    if cached is not None and cached[0] is shape:
+        return cached[1]
     fragment = _ENCODE(instance_dict(record, shape)).encode()
-    record.frag = fragment
-    record.frag_shape = shape
+    record.fragment = (shape, fragment)
     return fragment
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from cdf_emulator.bodies import check_fields
 from cdf_emulator.errors import ApiError
-from cdf_emulator.filters import FilterContext, compile_property
+from cdf_emulator.filter_properties import compile_property
+from cdf_emulator.filters import FilterContext
 from cdf_emulator.records import Record, Shape, ViewSelection
 from cdf_emulator.schema_access import ShapeCache, compile_selection
 
@@ -49,7 +50,7 @@ def sort_records(records: list[Record], specs: list[dict[str, Any]], ctx: Filter
         spec = specs[index]
         if not isinstance(spec, dict) or "property" not in spec:
             raise ApiError(400, f"Missing required field '{where}[{index}].property'")
-        get = compile_property(spec["property"], ctx, f"{where}[{index}].property").get
+        get = compile_property(spec["property"], ctx.schema, f"{where}[{index}].property").get
         descending = spec.get("direction", "ascending") == "descending"
         nulls_first = bool(spec.get("nullsFirst", False))
         present = [record for record in ordered if get(record) is not None]

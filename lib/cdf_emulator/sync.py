@@ -19,10 +19,11 @@ from cdf_emulator.bodies import check_fields
 from cdf_emulator.cursors import EXPIRED_CURSOR, INVALID_CURSOR, decode_cursor, encode_cursor
 from cdf_emulator.errors import ApiError
 from cdf_emulator.filters import FilterContext, Predicate
+from cdf_emulator.graph import Universe, evaluate
 from cdf_emulator.instances import InstanceStore
 from cdf_emulator.query import cursors_of, parameters_of
 from cdf_emulator.records import Key, Record, encode_json, instance_json
-from cdf_emulator.resultsets import Expression, Universe, dependencies, evaluate, parse_with
+from cdf_emulator.resultsets import Expression, dependencies, parse_with
 from cdf_emulator.routing import Request, Response, Router
 from cdf_emulator.schema_access import typing_for
 from cdf_emulator.selection import Selection, parse_select

@@ -83,29 +83,57 @@ def serve(n: int, conn: Connection) -> None:
     emulator.stop()
 
 
-def page_all(base_url: str, limit: int, mode: str) -> tuple[int, float, int]:
+def page_all(base_url: str, limit: int, mode: str, client_kind: str) -> tuple[int, float, int]:
     """One full sync pass from a fresh cursor; returns (instances, seconds, pages)."""
-    import httpx2 as httpx
-
-    url = f"{base_url}/api/v1/projects/bench/models/instances/sync"
     body: dict[str, Any] = {
         "with": {"items": {"nodes": {"filter": {"hasData": [VIEW]}}, "limit": limit, "mode": mode}},
         "select": {"items": {"sources": [{"source": VIEW, "properties": ["*"]}]}},
     }
+    post = _sdk_poster(base_url) if client_kind == "sdk" else _httpx_poster(base_url)
     total = pages = 0
     started = time.perf_counter()
-    with httpx.Client(headers={"Authorization": "Bearer bench"}, timeout=120) as client:
-        while True:
-            response = client.post(url, content=json.dumps(body), headers={"content-type": "application/json"})
-            response.raise_for_status()
-            payload = response.json()
-            items = payload["items"]["items"]
-            total += len(items)
-            pages += 1
-            body["cursors"] = {"items": payload["nextCursor"]["items"]}
-            if len(items) < limit:
-                break
+    while True:
+        payload = post(body)
+        items = payload["items"]["items"]
+        total += len(items)
+        pages += 1
+        body["cursors"] = {"items": payload["nextCursor"]["items"]}
+        if len(items) < limit:
+            break
     return total, time.perf_counter() - started, pages
+
+
+def _httpx_poster(base_url: str) -> Any:
+    """POST with httpx2 (the SDK's HTTP client library) on one keep-alive connection."""
+    import httpx2
+
+    url = f"{base_url}/api/v1/projects/bench/models/instances/sync"
+    client = httpx2.Client(headers={"Authorization": "Bearer bench", "content-type": "application/json"}, timeout=120)
+
+    def post(body: dict[str, Any]) -> dict[str, Any]:
+        response = client.post(url, content=json.dumps(body))
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    return post
+
+
+def _sdk_poster(base_url: str) -> Any:
+    """POST through a real CogniteClient (gzip request bodies, retries, its JSON parsing)."""
+    from cognite.client import ClientConfig, CogniteClient, global_config
+    from cognite.client.credentials import Token
+
+    global_config.disable_pypi_version_check = True
+    client = CogniteClient(
+        ClientConfig(client_name="bench", project="bench", credentials=Token("bench"), base_url=base_url)
+    )
+
+    def post(body: dict[str, Any]) -> dict[str, Any]:
+        answer: dict[str, Any] = client.post("/api/v1/projects/bench/models/instances/sync", json=body).json()
+        return answer
+
+    return post
 
 
 def main() -> None:
@@ -114,6 +142,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=2000)
     parser.add_argument("--mode", default="twoPhase", choices=["onePhase", "twoPhase"])
     parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--client", default="httpx", choices=["httpx", "sdk"], help="httpx2 or CogniteClient.post")
     args = parser.parse_args()
 
     context = multiprocessing.get_context("spawn")
@@ -125,7 +154,7 @@ def main() -> None:
     try:
         for number in range(1, args.passes + 1):
             before = rss_mb(process.pid)
-            count, seconds, pages = page_all(info["base_url"], args.limit, args.mode)
+            count, seconds, pages = page_all(info["base_url"], args.limit, args.mode, args.client)
             after = rss_mb(process.pid)
             print(
                 f"pass {number}: {count} instances in {pages} pages, {seconds:.2f} s, "

@@ -263,3 +263,35 @@ def test_current_helper_reads_live_instances_through_a_view(model: Any, emulator
     model.data_modeling.instances.apply([item("a", name="x"), dm.NodeApply(SPACE, "b")])
     current = emulator.state.instances.current("node", view=(SPACE, "Item", "v1"))
     assert [(c["externalId"], c["properties"]) for c in current] == [("a", {SPACE: {"Item/v1": {"name": "x"}}})]
+
+
+def test_reapply_without_type_keeps_the_node_type(model: Any) -> None:
+    typed = dm.NodeApply(SPACE, "a", type=(SPACE, "Pump"), sources=[dm.NodeOrEdgeData(ITEM, {"name": "x"})])
+    model.data_modeling.instances.apply(typed)
+    again = model.data_modeling.instances.apply(item("a", name="x")).nodes[0]
+    node = model.data_modeling.instances.retrieve_nodes(dm.NodeId(SPACE, "a"))
+    assert (again.version, again.was_modified) == (1, False)
+    assert node is not None and node.type == dm.DirectRelationReference(SPACE, "Pump")
+
+
+def test_query_through_direct_relations_and_set_operations(model: Any) -> None:
+    parent = {"space": SPACE, "externalId": "root"}
+    model.data_modeling.instances.apply(
+        [item("root", name="root"), item("k1", name="k1", parent=parent), item("k2", name="k2", parent=parent)]
+    )
+    through = {"source": view_ref(), "identifier": "parent"}
+    body = {
+        "with": {
+            "kids": {"nodes": {"filter": {"prefix": {"property": ["node", "externalId"], "value": "k"}}}},
+            "parents": {"nodes": {"from": "kids", "through": through, "direction": "outwards"}},
+            "children": {"nodes": {"from": "parents", "through": through, "direction": "inwards"}},
+            "everyone": {"union": ["parents", "children"]},
+        },
+        "select": {"parents": {}, "children": {}, "everyone": {}},
+    }
+    items = post(model, "/models/instances/query", body)["items"]
+    assert (ids(items["parents"]), ids(items["children"]), ids(items["everyone"])) == (
+        ["root"],
+        ["k1", "k2"],
+        ["k1", "k2", "root"],
+    )

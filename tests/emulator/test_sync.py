@@ -273,3 +273,27 @@ def test_unknown_view_in_select_is_400(model: Any) -> None:
     body["select"]["items"]["sources"][0]["source"] = view_ref(dm.ViewId(SPACE, "Nope", "v1"))
     error = api_error(model, "/models/instances/sync", body)
     assert error.code == 400 and "Nope" in error.message
+
+
+def test_two_phase_backfill_sort_orders_the_backfill(model: Any) -> None:
+    model.data_modeling.instances.apply([item(f"n{i}", count=(i * 7) % 5) for i in range(5)])
+    sort = [{"property": [SPACE, "Item/v1", "count"], "direction": "descending"}]
+    backfill, _ = drain(model, nodes_sync_body(limit=2, mode="twoPhase", backfillSort=sort))
+    counts = [n["properties"][SPACE]["Item/v1"]["count"] for n in backfill]
+    assert counts == [4, 3, 2, 1, 0]
+    error = api_error(model, "/models/instances/sync", nodes_sync_body(mode="onePhase", backfillSort=sort))
+    assert error.code == 400 and "backfillSort" in error.message
+
+
+def test_nodes_chained_to_the_source_side_of_edges(model: Any) -> None:
+    model.data_modeling.instances.apply([item("a", name="a"), item("b", name="b")], [link("ab", "a", "b")])
+    body = {
+        "with": {
+            "edges": {"edges": {"filter": {"equals": {"property": ["edge", "type"], "value": LINK_TYPE.dump()}}}},
+            "ends": {"nodes": {"from": "edges", "chainTo": "destination"}},
+            "starts": {"nodes": {"from": "edges", "chainTo": "source"}},
+        },
+        "select": {"ends": {}, "starts": {}},
+    }
+    answer = sync(model, body)
+    assert (ids(answer["items"]["ends"]), ids(answer["items"]["starts"])) == (["b"], ["a"])
