@@ -22,6 +22,7 @@ from cdf_replicator.pipeline import (
     sync_settings,
 )
 from cdf_replicator.report import format_plan, format_summary
+from cdf_replicator.run_report import report_run
 from cdf_replicator.targets import Target
 
 logger = logging.getLogger(__name__)
@@ -147,6 +148,7 @@ def _connect(args: argparse.Namespace) -> tuple[Config, Any]:
 def _replicate_once(config: Config, spark: Any, client: Any, store: Any, targets: list[Target]) -> int:
     summary: RunSummary = replicate(spark, client, store, targets, sync_settings(config), config.extractor.workers)
     print(format_summary(summary))
+    report_run(client, config.cognite.extraction_pipeline, summary)
     if summary.failed:
         logger.error("%d of %d tables failed", len(summary.failed), len(summary.results))
         return 1
