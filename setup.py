@@ -14,7 +14,6 @@ RUNTIME = [
     "pyyaml>=6.0,<7",
     "boto3>=1.34,<2",
     "pyarrow>=14",
-    "protobuf>=4.25",
 ]
 SPARK = [
     "pyspark==3.5.8",
