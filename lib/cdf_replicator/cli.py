@@ -49,6 +49,11 @@ def _add(commands: Any, name: str, help_text: str, loop: bool = False) -> argpar
         help="only this view (repeatable); required for reset-view",
     )
     sub.add_argument("--dry-run", action="store_true", help="print what would be read and written, then stop")
+    sub.add_argument(
+        "--secret-scope",
+        default=None,
+        help="Databricks secret scope for ${VARS} the environment lacks (serverless jobs)",
+    )
     sub.add_argument("--verbose", action="store_true", help="debug logging and tracebacks")
     if loop:
         sub.add_argument("--loop", action="store_true", help="run every extractor.poll-time seconds until stopped")

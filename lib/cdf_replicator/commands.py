@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import threading
 import time
+from collections.abc import Mapping
 from types import FrameType
 from typing import Any
 
@@ -137,7 +139,12 @@ def _connect(args: argparse.Namespace) -> tuple[Config, Any]:
     from cdf_replicator.cdf import create_client, verify_access
     from cdf_replicator.cli import configure_logging
 
-    config = load_config_from(args.config)
+    env: Mapping[str, str] = os.environ
+    if getattr(args, "secret_scope", None):
+        from cdf_replicator.secrets import SecretScopeEnvironment, databricks_secret_fetcher
+
+        env = SecretScopeEnvironment(os.environ, args.secret_scope, databricks_secret_fetcher())
+    config = load_config_from(args.config, env)
     if not args.verbose:
         configure_logging(False, config.logger.console.level)
     client = create_client(config.cognite)

@@ -199,7 +199,10 @@ def test_tasks_run_the_job_script_of_their_command_with_the_configured_config(
         script = (RESOURCES / task["spark_python_task"]["python_file"]).resolve()
         assert script == REPO / "jobs" / f"{key}.py"
         assert script_command(script) == key
-        assert task["spark_python_task"]["parameters"] == ["--config", "${var.config_path}"]
+        expected = ["--config", "${var.config_path}"]
+        if name == "cdf_replicator_serverless":  # no cluster environment: secrets come through the scope
+            expected += ["--secret-scope", "${var.secret_scope}"]
+        assert task["spark_python_task"]["parameters"] == expected
 
 
 def script_command(script: Path) -> str:
