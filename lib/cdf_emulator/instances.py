@@ -43,6 +43,7 @@ class InstanceStore:
         self._log = ChangeLog()
         self._tombstones: deque[Record] = deque()
         self._derived: dict[str, tuple[int, Any]] = {}
+        self.render_slot = threading.Semaphore(1)  # sync renders at most one page ahead at a time
 
     # writes ------------------------------------------------------------------------------------
     def apply(

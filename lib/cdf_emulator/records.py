@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -16,13 +17,16 @@ _ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 class Shape:
     """A compiled property selection: which container values go under which view key.
 
-    Shapes are interned by the store, so a record's cached fragment is checked with ``is``.
+    Shapes are interned by the store; ``tag`` (a serial number as 4 bytes) marks the JSON fragments
+    records cache for this shape.
     """
 
-    __slots__ = ("views",)
+    __slots__ = ("tag", "views")
+    _serial = itertools.count(1)
 
     def __init__(self, views: tuple[ViewSelection, ...]) -> None:
         self.views = views
+        self.tag = (next(Shape._serial) % 2**32).to_bytes(4, "little")
 
 
 NO_PROPERTIES = Shape(())
@@ -73,7 +77,9 @@ class Record:
         self.deleted = deleted
         self.seq = 0
         self.current = False
-        self.fragment: tuple[Shape, bytes] | None = None  # one tuple, so a reader never sees a torn pair
+        # the shape's tag followed by the JSON: one immutable bytes object, so a reader never sees a torn
+        # pair, and not a container the garbage collector has to track (a million records make that slow)
+        self.fragment = b""
 
     @property
     def space(self) -> str:
@@ -134,10 +140,10 @@ def instance_dict(record: Record, shape: Shape = NO_PROPERTIES) -> dict[str, Any
 def instance_json(record: Record, shape: Shape) -> bytes:
     """The record's JSON as bytes, cached on the record for the last shape it was rendered with."""
     cached = record.fragment
-    if cached is not None and cached[0] is shape:
-        return cached[1]
+    if cached.startswith(shape.tag):
+        return cached[4:]
     fragment = _ENCODE(instance_dict(record, shape)).encode()
-    record.fragment = (shape, fragment)
+    record.fragment = shape.tag + fragment
     return fragment
 
 

@@ -12,6 +12,7 @@ a result set chained with ``from`` matches the instances its chain reaches in th
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 from cdf_emulator.backfill import BackfillOrder
@@ -66,6 +67,8 @@ def handle_sync(request: Request, state: Any) -> Response:
         if name in selections:
             predicate = _predicate(name, expressions, store, body)
             pages[name], current = _page(store, expression, current, predicate, ctx)
+            if len(pages[name]) == expression.limit and not expression.backfill_sort:
+                _render_ahead(store, expression, current, predicate, ctx, selections[name])
         next_cursors[name] = encode_cursor({**current, "k": "sync", "e": store.epoch, "t": now})
     typing = None
     if body.get("includeTyping"):
@@ -114,6 +117,34 @@ def _page(
     if len(records) < limit:  # the backfill ends with a short page; the changes since the start follow
         following = {"ph": "c", "p": state["s"], "s": state["s"]}
     return records, following
+
+
+def _render_ahead(
+    store: InstanceStore,
+    expression: Expression,
+    state: CursorState,
+    predicate: Predicate | None,
+    ctx: FilterContext,
+    selection: Selection,
+) -> None:
+    """Render the next page's JSON fragments in the background while the client reads this page.
+
+    A client that pages through a large backfill then finds the next page already serialized; at most
+    one such render runs per store, and fragments belong to immutable record versions, so a render
+    racing with writes is harmless.
+    """
+    if not store.render_slot.acquire(blocking=False):
+        return
+
+    def render() -> None:
+        try:
+            records, _ = _page(store, expression, state, predicate, ctx)
+            for record in records:
+                instance_json(record, selection.shape)
+        finally:
+            store.render_slot.release()
+
+    threading.Thread(target=render, name="cdf-emulator-render-ahead", daemon=True).start()
 
 
 def _predicate(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import time
 from multiprocessing.connection import Connection
 from typing import Any
@@ -36,6 +37,13 @@ def rss_mb(pid: int | str = "self") -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used (Linux ``/proc/<pid>/stat``)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def seed(emulator: Any, n: int, batch: int = 5000) -> None:
@@ -153,12 +161,16 @@ def main() -> None:
     print(f"seeded {args.n} instances in {info['seed_s']:.1f} s; server RSS {rss_mb(process.pid):.0f} MiB")
     try:
         for number in range(1, args.passes + 1):
-            before = rss_mb(process.pid)
+            before, server_cpu, client_cpu = rss_mb(process.pid), cpu_s(process.pid), cpu_s(os.getpid())
             count, seconds, pages = page_all(info["base_url"], args.limit, args.mode, args.client)
             after = rss_mb(process.pid)
+            server_us = (cpu_s(process.pid) - server_cpu) / count * 1e6
+            client_us = (cpu_s(os.getpid()) - client_cpu) / count * 1e6
             print(
                 f"pass {number}: {count} instances in {pages} pages, {seconds:.2f} s, "
-                f"{count / seconds:,.0f} instances/s; server RSS {before:.0f} -> {after:.0f} MiB"
+                f"{count / seconds:,.0f} instances/s; CPU per instance: server {server_us:.1f} us, "
+                f"client {client_us:.1f} us; server RSS {before:.0f} -> {after:.0f} MiB; "
+                f"load average {os.getloadavg()[0]:.1f}"
             )
     finally:
         parent.send("stop")
