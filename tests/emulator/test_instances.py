@@ -295,3 +295,21 @@ def test_query_through_direct_relations_and_set_operations(model: Any) -> None:
         ["k1", "k2"],
         ["k1", "k2", "root"],
     )
+
+
+def test_delete_in_an_unknown_space_is_400_and_apply_can_delete(model: Any) -> None:
+    error = api_error(
+        model, "/models/instances/delete", {"items": [{"instanceType": "node", "space": "nope", "externalId": "a"}]}
+    )
+    model.data_modeling.instances.apply(item("old", name="x"))
+    answer = post(
+        model,
+        "/models/instances",
+        {
+            "items": [{"instanceType": "node", "space": SPACE, "externalId": "new"}],
+            "delete": [{"instanceType": "node", "space": SPACE, "externalId": "old"}],
+        },
+    )
+    assert error.code == 400 and "nope" in error.message
+    assert (ids(answer["items"]), ids(answer["deleted"])) == (["new"], ["old"])
+    assert [n.external_id for n in model.data_modeling.instances.list(limit=-1)] == ["new"]
