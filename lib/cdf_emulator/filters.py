@@ -229,6 +229,8 @@ def _has_data(body: Any, ctx: FilterContext, where: str) -> Predicate:
         else:
             views.append(view_data_predicate(ctx, require_view(ctx.schema, ref, at), at))
     required = tuple(containers)
+    if not required and len(views) == 1:
+        return views[0]
 
     def matches(record: Record) -> bool:
         data = record.data

@@ -11,7 +11,7 @@ ContainerKey = tuple[str, str]
 PropertyMapping = tuple[str, ContainerKey, str]  # (output name, container, container property)
 ViewSelection = tuple[str, str, tuple[PropertyMapping, ...]]  # (view space, "xid/version", mappings)
 
-_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+_ENCODE = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode  # stored values hold no cycles
 
 
 class Shape:
@@ -21,12 +21,22 @@ class Shape:
     records cache for this shape.
     """
 
-    __slots__ = ("tag", "views")
+    __slots__ = ("direct", "tag", "views")
     _serial = itertools.count(1)
 
     def __init__(self, views: tuple[ViewSelection, ...]) -> None:
         self.views = views
         self.tag = (next(Shape._serial) % 2**32).to_bytes(4, "little")
+        self.direct = tuple(_direct_read(mappings) for _, _, mappings in views)
+
+
+def _direct_read(mappings: tuple[PropertyMapping, ...]) -> tuple[ContainerKey, frozenset[str]] | None:
+    """``(container, names)`` when a view selection reads one container under the container's own
+    property names: its stored values (never null) can then be taken as they are."""
+    containers = {container for _, container, _ in mappings}
+    if len(containers) != 1 or any(name != prop for name, _, prop in mappings):
+        return None
+    return containers.pop(), frozenset(name for name, _, _ in mappings)
 
 
 NO_PROPERTIES = Shape(())
@@ -98,25 +108,35 @@ def reference(key: Key | None) -> dict[str, str] | None:
     return None if key is None else {"space": key[0], "externalId": key[1]}
 
 
-def select_properties(record: Record, shape: Shape) -> dict[str, dict[str, dict[str, Any]]]:
-    """``{viewSpace: {"xid/version": {prop: value}}}`` for the selection; nulls and empty views left out."""
+def select_properties(record: Record, shape: Shape, share: bool = False) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{viewSpace: {"xid/version": {prop: value}}}`` for the selection; nulls and empty views left out.
+
+    With ``share`` the record's own stored dicts may appear in the result (only for serializing).
+    """
     out: dict[str, dict[str, dict[str, Any]]] = {}
     data = record.data
-    for view_space, view_key, mappings in shape.views:
-        values: dict[str, Any] = {}
-        for name, container, prop in mappings:
-            stored = data.get(container)
-            if stored is not None:
-                value = stored.get(prop)
-                if value is not None:
-                    values[name] = value
+    for (view_space, view_key, mappings), direct in zip(shape.views, shape.direct, strict=True):
+        if direct is not None:
+            stored = data.get(direct[0])
+            if not stored:
+                continue
+            if share and stored.keys() <= direct[1]:
+                values = stored
+            else:
+                values = {name: value for name, value in stored.items() if name in direct[1]}
+        else:
+            values = {}
+            for name, container, prop in mappings:
+                held = data.get(container)
+                if held is not None and held.get(prop) is not None:
+                    values[name] = held[prop]
         if values:
             out.setdefault(view_space, {})[view_key] = values
     return out
 
 
-def instance_dict(record: Record, shape: Shape = NO_PROPERTIES) -> dict[str, Any]:
-    """The API JSON of a record (``NodeDefinition``/``EdgeDefinition``)."""
+def instance_dict(record: Record, shape: Shape = NO_PROPERTIES, share: bool = False) -> dict[str, Any]:
+    """The API JSON of a record (``NodeDefinition``/``EdgeDefinition``); see :func:`select_properties`."""
     body: dict[str, Any] = {
         "instanceType": record.kind,
         "space": record.key[0],
@@ -133,7 +153,7 @@ def instance_dict(record: Record, shape: Shape = NO_PROPERTIES) -> dict[str, Any
         body["startNode"] = reference(record.start)
         body["endNode"] = reference(record.end)
     if shape.views:
-        body["properties"] = select_properties(record, shape)
+        body["properties"] = select_properties(record, shape, share)
     return body
 
 
@@ -142,7 +162,7 @@ def instance_json(record: Record, shape: Shape) -> bytes:
     cached = record.fragment
     if cached.startswith(shape.tag):
         return cached[4:]
-    fragment = _ENCODE(instance_dict(record, shape)).encode()
+    fragment = _ENCODE(instance_dict(record, shape, share=True)).encode()
     record.fragment = shape.tag + fragment
     return fragment
 
