@@ -8,11 +8,19 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 
+def hadoop_conf(spark: Any) -> Any:
+    """The Hadoop configuration Spark's own reads and writes use, session settings included.
+
+    ``sparkContext.hadoopConfiguration()`` lacks the ``fs.s3a.*`` settings set on a running session (a custom
+    S3 endpoint), so file-system calls made with it fail where Delta's succeed.
+    """
+    return spark._jsparkSession.sessionState().newHadoopConf()
+
+
 def hadoop_path(spark: Any, uri: str) -> tuple[Any, Any]:
     """The Hadoop ``FileSystem`` for ``uri`` and the ``Path`` object."""
-    jvm = spark._jvm
-    path = jvm.org.apache.hadoop.fs.Path(uri)
-    return path.getFileSystem(spark._jsc.hadoopConfiguration()), path
+    path = spark._jvm.org.apache.hadoop.fs.Path(uri)
+    return path.getFileSystem(hadoop_conf(spark)), path
 
 
 def delete_path(spark: Any, uri: str) -> bool:
