@@ -129,6 +129,10 @@ def open_session(config: Config) -> Any:
         )
     else:
         spark = get_session(spark_conf)
+    # CDF dates and timestamps may predate 1582 (placeholders like 0001-01-01): write them as proleptic
+    # Gregorian values instead of failing, which is Spark 3's default for Parquet (and so Delta) writes.
+    for setting in ("datetimeRebaseModeInWrite", "int96RebaseModeInWrite"):
+        spark.conf.set(f"spark.sql.parquet.{setting}", "CORRECTED")
     s3 = config.destination.s3
     if s3 is not None and s3.endpoint_url:
         configure_s3a(spark, s3.endpoint_url, s3.path_style, s3.region)
