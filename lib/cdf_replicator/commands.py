@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -23,7 +24,7 @@ from cdf_replicator.pipeline import (
     state_root,
     sync_settings,
 )
-from cdf_replicator.report import format_plan, format_summary
+from cdf_replicator.report import format_plan, format_summary, terminal_progress
 from cdf_replicator.run_report import report_run
 from cdf_replicator.targets import Target
 
@@ -157,7 +158,10 @@ def _connect(args: argparse.Namespace) -> tuple[Config, Any]:
 
 
 def _replicate_once(config: Config, spark: Any, client: Any, store: Any, targets: list[Target]) -> int:
-    summary: RunSummary = replicate(spark, client, store, targets, sync_settings(config), config.extractor.workers)
+    progress = terminal_progress(sys.stderr) if sys.stderr.isatty() else None
+    summary: RunSummary = replicate(
+        spark, client, store, targets, sync_settings(config), config.extractor.workers, progress
+    )
     print(format_summary(summary))
     report_run(client, config.cognite.extraction_pipeline, summary)
     if summary.failed:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TextIO
+
 from cdf_replicator.pipeline import RunSummary
+from cdf_replicator.replicate import TableResult
 from cdf_replicator.targets import Target
 
 
@@ -51,3 +55,16 @@ def format_summary(summary: RunSummary) -> str:
     failed = len(summary.failed)
     lines.append(f"{len(summary.results)} tables in {summary.duration_s:.1f}s, {failed} failed")
     return "\n".join(lines)
+
+
+def terminal_progress(stream: TextIO) -> Callable[[TableResult, int, int], None]:
+    """A one-line progress bar redrawn as tables finish (for a terminal; log lines say the same elsewhere)."""
+
+    def show(result: TableResult, done: int, total: int) -> None:
+        filled = int(20 * done / max(total, 1))
+        state = "failed" if result.failed else "done"
+        line = f"[{'#' * filled}{'-' * (20 - filled)}] {done}/{total} tables  {result.target.label} {state}"
+        stream.write("\r" + line.ljust(100)[:100] + ("\n" if done == total else ""))
+        stream.flush()
+
+    return show

@@ -61,6 +61,8 @@ def create_local_session(
         builder = builder.config(key, value)
     # Adds io.delta:delta-spark_2.12:<installed delta-spark version> to spark.jars.packages, plus hadoop-aws.
     session = configure_spark_with_delta_pip(builder, extra_packages=[HADOOP_AWS_PACKAGE]).getOrCreate()
+    # Spark's own WARN lines (plan hints, native libraries) drown the replicator's summary on a console.
+    session.sparkContext.setLogLevel("ERROR")
     logger.info("local Spark %s session %r on %s", session.version, app_name, master)
     return session
 
