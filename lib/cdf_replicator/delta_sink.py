@@ -25,6 +25,7 @@ from pyspark.sql import functions as F  # noqa: N812 (the usual PySpark alias)
 from pyspark.sql.types import StringType, StructField, StructType
 
 from cdf_replicator.columns import DELETED, EXTERNAL_ID, KEY_COLUMNS, LAST_UPDATED_TIME, SPACE, VERSION
+from cdf_replicator.frames import KeyBounds
 from cdf_replicator.table_schema import diff_schemas, sql_type
 
 logger = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ def _is_newer(source: str, target: str, or_equal: bool) -> Column:
     return (s_time > t_time) | ((s_time == t_time) & later_version)
 
 
-def merge_batch(spark: SparkSession, path: str, batch: DataFrame) -> MergeResult:
+def merge_batch(spark: SparkSession, path: str, batch: DataFrame, bounds: KeyBounds | None = None) -> MergeResult:
     """Apply a batch of instances (live rows and ``_deleted`` tombstones) to the table at ``path`` in one commit.
 
     The batch is first reduced to the newest row per key (``latest_per_key``); then, keyed on (space, externalId)
@@ -169,44 +170,54 @@ def merge_batch(spark: SparkSession, path: str, batch: DataFrame) -> MergeResult
     The MERGE condition also names the batch's spaces and externalId range, so Delta skips files whose column
     statistics rule them out. When the table has no files yet (first load) the rows are appended instead, which
     skips the join entirely. Counts come from the commit's ``operationMetrics``, not from extra scans.
+
+    ``bounds`` (from ``frames.key_bounds``) says the caller already reduced the batch to one row per key
+    (``frames.newest_per_key``): the Spark window, its cache and the job that measures the batch are skipped.
     """
+    if bounds is not None:
+        return _apply(spark, path, batch, bounds)
     source = latest_per_key(batch).cache()
     try:
-        return _apply(spark, path, source)
+        return _apply(spark, path, source, _measure(source))
     finally:
         source.unpersist()
 
 
-def _apply(spark: SparkSession, path: str, source: DataFrame) -> MergeResult:
-    bounds = first_row(
+def _measure(source: DataFrame) -> KeyBounds:
+    """The ``KeyBounds`` of a DataFrame batch (one Spark job)."""
+    row = first_row(
         source.agg(
             F.count(F.lit(1)).alias("rows"),
             F.min(EXTERNAL_ID).alias("min_xid"),
             F.max(EXTERNAL_ID).alias("max_xid"),
-            F.slice(F.collect_set(SPACE), 1, PRUNE_MAX_SPACES + 1).alias("spaces"),
+            F.slice(F.sort_array(F.collect_set(SPACE)), 1, PRUNE_MAX_SPACES + 1).alias("spaces"),
         )
     )
+    return KeyBounds(int(row["rows"]), row["min_xid"], row["max_xid"], tuple(row["spaces"] or ()))
+
+
+def _apply(spark: SparkSession, path: str, source: DataFrame, bounds: KeyBounds) -> MergeResult:
     table = DeltaTable.forPath(spark, path)
     target = table.toDF().schema
     known = {name.lower() for name in target.fieldNames()} | {DELETED.lower()}
     extra = [name for name in source.columns if name.lower() not in known]
     if extra:
         raise ValueError(f"batch columns {extra} are not in the table {path}; call ensure_table first")
-    if bounds["rows"] == 0:
+    if bounds.rows == 0:
         return MergeResult(0, 0, table_version(spark, path))
     live = F.coalesce(F.col(f"s.{DELETED}"), F.lit(False)) == F.lit(False)
     if _is_empty(table):
         rows = source.alias("s").where(live).select(*_target_values(target, source.columns).values())
         rows.write.format("delta").mode("append").save(path)
         return _result_from_history(table, "WRITE")
-    if bounds["rows"] <= BROADCAST_MAX_ROWS:
+    if bounds.rows <= BROADCAST_MAX_ROWS:
         source = F.broadcast(source)
     values: dict[str, str | Column] = {
         quote_name(name): value for name, value in _target_values(target, source.columns).items()
     }
     (
         table.alias("t")
-        .merge(source.alias("s"), _merge_condition(bounds["spaces"], bounds["min_xid"], bounds["max_xid"]))
+        .merge(source.alias("s"), _merge_condition(bounds))
         .whenMatchedDelete(condition=~live & _is_newer("s", "t", or_equal=True))
         .whenMatchedUpdate(condition=live & _is_newer("s", "t", or_equal=False), set=values)
         .whenNotMatchedInsert(condition=live, values=values)
@@ -229,12 +240,14 @@ def _target_values(target: StructType, source_columns: list[str]) -> dict[str, C
     return values
 
 
-def _merge_condition(spaces: list[str], min_xid: str, max_xid: str) -> Column:
+def _merge_condition(bounds: KeyBounds) -> Column:
     condition = (F.col(f"t.{SPACE}") == F.col(f"s.{SPACE}")) & (F.col(f"t.{EXTERNAL_ID}") == F.col(f"s.{EXTERNAL_ID}"))
     # Target-only predicates with literals: Delta prunes files by their min/max statistics before joining.
-    condition = condition & F.col(f"t.{EXTERNAL_ID}").between(F.lit(min_xid), F.lit(max_xid))
-    if len(spaces) <= PRUNE_MAX_SPACES:
-        condition = condition & F.col(f"t.{SPACE}").isin(*spaces)
+    condition = condition & F.col(f"t.{EXTERNAL_ID}").between(
+        F.lit(bounds.min_external_id), F.lit(bounds.max_external_id)
+    )
+    if len(bounds.spaces) <= PRUNE_MAX_SPACES:
+        condition = condition & F.col(f"t.{SPACE}").isin(*bounds.spaces)
     return condition
 
 

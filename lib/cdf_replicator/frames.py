@@ -13,12 +13,16 @@ Spark's ``TimestampType`` stores, so the session time zone plays no part.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import StructType
+
+from cdf_replicator.columns import DELETED, EXTERNAL_ID, LAST_UPDATED_TIME, SPACE, VERSION
 
 logger = logging.getLogger(__name__)
 
@@ -79,3 +83,68 @@ def _via_pandas(spark: SparkSession, table: pa.Table, schema: StructType) -> Dat
     """
     frame = table.to_pandas(integer_object_nulls=True, timestamp_as_object=True, date_as_object=True)
     return spark.createDataFrame(frame, schema)
+
+
+@dataclass(frozen=True)
+class KeyBounds:
+    """What a MERGE condition needs of a batch: its rows, its externalId range and its distinct spaces.
+
+    ``spaces`` holds at most ``max_spaces + 1`` of them (sorted), so a caller can tell "too many to list".
+    """
+
+    rows: int
+    min_external_id: str | None
+    max_external_id: str | None
+    spaces: tuple[str, ...]
+
+
+def newest_per_key(table: pa.Table) -> pa.Table:
+    """One row per (``space``, ``externalId``), the newest, with the rows sorted by key.
+
+    The same rule as ``delta_sink.latest_per_key``, computed by Arrow on the driver instead of a Spark window
+    (a shuffle, a sort and a cache in the JVM, which cost more than writing the batch): newest by
+    ``(lastUpdatedTime, version)`` with nulls oldest, and at an exact tie a tombstone (``_deleted`` true) wins.
+    Sorting by key also gives each written file a narrow externalId range, which MERGE file pruning uses.
+    """
+    if table.num_rows <= 1:
+        return table
+    oldest = pa.scalar(-(2**63), pa.int64())  # a null time or version sorts as the oldest (nulls last)
+    keys = pa.table(
+        {
+            "s": table[SPACE],
+            "x": table[EXTERNAL_ID],
+            "t": pc.fill_null(table[LAST_UPDATED_TIME].cast(pa.int64()), oldest),
+            "v": pc.fill_null(table[VERSION].cast(pa.int64()), oldest),
+            "d": pc.fill_null(table[DELETED], False),
+        }
+    )
+    order = pc.sort_indices(
+        keys,
+        sort_keys=[
+            ("s", "ascending"),
+            ("x", "ascending"),
+            ("t", "descending"),
+            ("v", "descending"),
+            ("d", "descending"),
+        ],
+    )
+    ordered = table.take(order)
+    space, external_id = ordered[SPACE].combine_chunks(), ordered[EXTERNAL_ID].combine_chunks()
+    rest, previous = slice(1, None), slice(None, -1)
+    new_key = pc.or_(pc.not_equal(space[rest], space[previous]), pc.not_equal(external_id[rest], external_id[previous]))
+    first_of_key = pa.concat_arrays([pa.array([True]), pc.fill_null(new_key, True)])
+    return ordered.filter(first_of_key)
+
+
+def key_bounds(table: pa.Table, max_spaces: int) -> KeyBounds:
+    """The ``KeyBounds`` of a batch table (``max_spaces``: how many spaces the caller can use, see ``KeyBounds``)."""
+    if table.num_rows == 0:
+        return KeyBounds(0, None, None, ())
+    low_high = pc.min_max(table[EXTERNAL_ID])
+    spaces = pc.unique(table[SPACE]).to_pylist()
+    return KeyBounds(
+        table.num_rows,
+        low_high["min"].as_py(),
+        low_high["max"].as_py(),
+        tuple(sorted(spaces)[: max_spaces + 1]),
+    )

@@ -14,7 +14,7 @@ from pyspark.sql import SparkSession
 
 from cdf_replicator import delta_sink
 from cdf_replicator.errors import CursorExpiredError
-from cdf_replicator.frames import arrow_to_dataframe
+from cdf_replicator.frames import arrow_to_dataframe, key_bounds, newest_per_key
 from cdf_replicator.pager import Page, iter_sync_pages, prefetch
 from cdf_replicator.rows import page_to_arrow
 from cdf_replicator.state import CursorState, StateStore
@@ -150,8 +150,11 @@ def _commit(
     """MERGE the buffered pages (if any), then save the cursor: never the other way round."""
     version = None
     if buffered:
-        batch = arrow_to_dataframe(ctx.spark, pa.concat_tables(buffered), target.batch_schema)
-        merged = delta_sink.merge_batch(ctx.spark, target.table_path, batch)
+        # One row per key, found by Arrow here rather than by a Spark window in the sink: see newest_per_key.
+        table = newest_per_key(pa.concat_tables(buffered))
+        batch = arrow_to_dataframe(ctx.spark, table, target.batch_schema)
+        bounds = key_bounds(table, delta_sink.PRUNE_MAX_SPACES)
+        merged = delta_sink.merge_batch(ctx.spark, target.table_path, batch, bounds)
         if state.resyncing:
             delta_sink.stage_seen_keys(ctx.spark, target.seen_keys_path, batch)
         result.upserted += merged.upserted
