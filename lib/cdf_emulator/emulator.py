@@ -151,6 +151,7 @@ def _admin_router(emulator: Emulator) -> Router:
                 int(spec.get("count", 1)),
                 spec.get("method"),
                 auto_retryable=spec.get("autoRetryable") is True,
+                body=spec.get("body"),
             )
         except (KeyError, ValueError, TypeError) as error:
             raise ApiError(400, f"Invalid fault: {error}") from None

@@ -35,27 +35,39 @@ class _Rule:
     method: str | None
     remaining: int | None  # None: forever
     fault: Fault
+    body: re.Pattern[str] | None = None
 
 
 class FaultInjector:
-    """Rules matched against the request path (``/api/v1/projects/p/models/instances/sync``) with ``re.search``."""
+    """Rules matched against the request path (``/api/v1/projects/p/models/instances/sync``) with ``re.search``.
+
+    A rule may also name a ``body`` pattern, searched in the decoded request body, to single out one of many
+    requests to the same path (for example the sync of one view).
+    """
 
     def __init__(self) -> None:
         self._rules: list[_Rule] = []
         self._lock = threading.Lock()
 
     def fail(
-        self, path: str, status: int, count: int = 1, method: str | None = None, auto_retryable: bool = False
+        self,
+        path: str,
+        status: int,
+        count: int = 1,
+        method: str | None = None,
+        auto_retryable: bool = False,
+        body: str | None = None,
     ) -> None:
         """Answer the next ``count`` matching requests with ``status`` in CDF's error format.
 
         ``auto_retryable`` adds CDF's ``cdf-is-auto-retryable: true`` header (and ``isAutoRetryable`` in the
-        body), which makes the SDK retry statuses it would otherwise raise at once.
+        body), which makes the SDK retry statuses it would otherwise raise at once. ``body``, a regular
+        expression, limits the rule to requests whose (decoded) body it is found in.
         """
         if status not in INJECTABLE_STATUSES:
             raise ValueError(f"status must be one of {INJECTABLE_STATUSES}, got {status}")
         fault = Fault(status=status, message=_MESSAGES[status], auto_retryable=auto_retryable)
-        self._add(path, method, count, fault)
+        self._add(path, method, count, fault, body)
 
     def delay(self, path: str, seconds: float, count: int | None = None, method: str | None = None) -> None:
         """Add latency to matching requests (all of them when ``count`` is None)."""
@@ -71,15 +83,20 @@ class FaultInjector:
         with self._lock:
             self._rules.clear()
 
-    def take(self, method: str, path: str) -> list[Fault]:
+    def take(self, method: str, path: str, body: bytes = b"") -> list[Fault]:
         """The faults that apply to this request, consuming one use of each counted rule."""
         hits: list[Fault] = []
+        text: str | None = None
         with self._lock:
             for rule in list(self._rules):
                 if rule.method and rule.method.upper() != method.upper():
                     continue
                 if not rule.pattern.search(path):
                     continue
+                if rule.body is not None:
+                    text = body.decode("utf-8", "replace") if text is None else text
+                    if not rule.body.search(text):
+                        continue
                 hits.append(rule.fault)
                 if rule.remaining is not None:
                     rule.remaining -= 1
@@ -87,12 +104,16 @@ class FaultInjector:
                         self._rules.remove(rule)
         return hits
 
-    def _add(self, path: str, method: str | None, count: int | None, fault: Fault) -> None:
+    def _add(self, path: str, method: str | None, count: int | None, fault: Fault, body: str | None = None) -> None:
         if count is not None and count < 1:
             raise ValueError("count must be at least 1")
-        try:
-            pattern = re.compile(path)
-        except (re.error, TypeError) as error:
-            raise ValueError(f"invalid path pattern {path!r}: {error}") from None
+        pattern, body_pattern = _compile(path, "path"), None if body is None else _compile(body, "body")
         with self._lock:
-            self._rules.append(_Rule(pattern, method, count, fault))
+            self._rules.append(_Rule(pattern, method, count, fault, body_pattern))
+
+
+def _compile(pattern: str, what: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except (re.error, TypeError) as error:
+        raise ValueError(f"invalid {what} pattern {pattern!r}: {error}") from None

@@ -131,7 +131,7 @@ class _Handler(BaseHTTPRequestHandler):
         emulator = self.server.emulator
         url = urlsplit(self.path)
         raw = self._read_body()
-        _apply_faults(emulator.faults.take(self.command, url.path))
+        _apply_faults(emulator.faults.take(self.command, url.path, raw))
         request = Request(
             method=self.command,
             path=url.path,

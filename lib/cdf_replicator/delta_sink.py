@@ -24,7 +24,15 @@ from pyspark.sql import Column, DataFrame, Row, SparkSession, Window
 from pyspark.sql import functions as F  # noqa: N812 (the usual PySpark alias)
 from pyspark.sql.types import StringType, StructField, StructType
 
-from cdf_replicator.columns import DELETED, EXTERNAL_ID, KEY_COLUMNS, LAST_UPDATED_TIME, SPACE, VERSION
+from cdf_replicator.columns import (
+    DELETED,
+    EXTERNAL_ID,
+    KEY_COLUMNS,
+    LAST_UPDATED_TIME,
+    REPLICATED_AT,
+    SPACE,
+    VERSION,
+)
 from cdf_replicator.frames import KeyBounds
 from cdf_replicator.table_schema import diff_schemas, sql_type
 
@@ -154,7 +162,9 @@ def _is_newer(source: str, target: str, or_equal: bool) -> Column:
     return (s_time > t_time) | ((s_time == t_time) & later_version)
 
 
-def merge_batch(spark: SparkSession, path: str, batch: DataFrame, bounds: KeyBounds | None = None) -> MergeResult:
+def merge_batch(
+    spark: SparkSession, path: str, batch: DataFrame, bounds: KeyBounds | None = None, refresh: bool = False
+) -> MergeResult:
     """Apply a batch of instances (live rows and ``_deleted`` tombstones) to the table at ``path`` in one commit.
 
     The batch is first reduced to the newest row per key (``latest_per_key``); then, keyed on (space, externalId)
@@ -173,12 +183,16 @@ def merge_batch(spark: SparkSession, path: str, batch: DataFrame, bounds: KeyBou
 
     ``bounds`` (from ``frames.key_bounds``) says the caller already reduced the batch to one row per key
     (``frames.newest_per_key``): the Spark window, its cache and the job that measures the batch are skipped.
+
+    ``refresh`` (a full resync) also updates a row of the *same* ``(lastUpdatedTime, version)`` whose values
+    differ: the instance did not change, but the view did (a new property mapped onto a container that already
+    holds data), and only a resync can bring those values in. Rows with equal values are still left alone.
     """
     if bounds is not None:
-        return _apply(spark, path, batch, bounds)
+        return _apply(spark, path, batch, bounds, refresh)
     source = latest_per_key(batch).cache()
     try:
-        return _apply(spark, path, source, _measure(source))
+        return _apply(spark, path, source, _measure(source), refresh)
     finally:
         source.unpersist()
 
@@ -196,7 +210,7 @@ def _measure(source: DataFrame) -> KeyBounds:
     return KeyBounds(int(row["rows"]), row["min_xid"], row["max_xid"], tuple(row["spaces"] or ()))
 
 
-def _apply(spark: SparkSession, path: str, source: DataFrame, bounds: KeyBounds) -> MergeResult:
+def _apply(spark: SparkSession, path: str, source: DataFrame, bounds: KeyBounds, refresh: bool = False) -> MergeResult:
     table = DeltaTable.forPath(spark, path)
     target = table.toDF().schema
     known = {name.lower() for name in target.fieldNames()} | {DELETED.lower()}
@@ -215,15 +229,35 @@ def _apply(spark: SparkSession, path: str, source: DataFrame, bounds: KeyBounds)
     values: dict[str, str | Column] = {
         quote_name(name): value for name, value in _target_values(target, source.columns).items()
     }
+    update = _is_newer("s", "t", or_equal=False)
+    if refresh:
+        update = update | (_same_version("s", "t") & _values_differ(target, source.columns))
     (
         table.alias("t")
         .merge(source.alias("s"), _merge_condition(bounds))
         .whenMatchedDelete(condition=~live & _is_newer("s", "t", or_equal=True))
-        .whenMatchedUpdate(condition=live & _is_newer("s", "t", or_equal=False), set=values)
+        .whenMatchedUpdate(condition=live & update, set=values)
         .whenNotMatchedInsert(condition=live, values=values)
         .execute()
     )
     return _result_from_history(table, "MERGE")
+
+
+def _same_version(source: str, target: str) -> Column:
+    s_time, t_time = F.col(f"{source}.{LAST_UPDATED_TIME}"), F.col(f"{target}.{LAST_UPDATED_TIME}")
+    return (s_time == t_time) & (F.col(f"{source}.{VERSION}") == F.col(f"{target}.{VERSION}"))
+
+
+def _values_differ(target: StructType, source_columns: list[str]) -> Column:
+    """True when a table column the batch has holds another value (null-safe) than the batch row."""
+    by_lower = {name.lower(): name for name in source_columns}
+    differ = F.lit(False)
+    for field in target.fields:
+        name = by_lower.get(field.name.lower())
+        if name is None or field.name == REPLICATED_AT:
+            continue
+        differ = differ | ~F.col(f"t.{quote_name(field.name)}").eqNullSafe(F.col(f"s.{quote_name(name)}"))
+    return differ
 
 
 def _target_values(target: StructType, source_columns: list[str]) -> dict[str, Column]:

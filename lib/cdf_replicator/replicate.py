@@ -12,7 +12,7 @@ import pyarrow as pa
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
-from cdf_replicator import delta_sink
+from cdf_replicator import delta_sink, failpoints
 from cdf_replicator.errors import CursorExpiredError
 from cdf_replicator.frames import arrow_to_dataframe, key_bounds, newest_per_key
 from cdf_replicator.pager import Page, iter_sync_pages, prefetch
@@ -69,15 +69,22 @@ def replicate_table(ctx: TableContext, target: Target) -> TableResult:
 
     The first run backfills. A backfill into a table that already has rows (after ``reset-view``, or an
     expired or invalid cursor) is a full resync: it records every key it sees and, once caught up, deletes
-    the rows it did not see, so deletes made while no valid cursor existed are not missed.
+    the rows it did not see, so deletes made while no valid cursor existed are not missed. A view that gained
+    properties is resynced too: instances that do not change would otherwise never get the new columns' values.
     """
     started = time.monotonic()
     result = TableResult(target)
+    state = ctx.store.get(target.state_key) or CursorState()
+    gained = _gained_columns(ctx.spark, target) if state.cursor is not None else []
+    if gained:
+        # Instances that do not change would keep a new column null: only a resync brings their values in.
+        # It starts before the columns are added, so a kill in between cannot skip it.
+        logger.warning("%s: new columns %s; a full resync fills them", target.label, ", ".join(gained))
+        state = _begin_resync(ctx, target, state)
     change = delta_sink.ensure_table(ctx.spark, target.table_path, target.schema, view_id=target.view_id)
     result.schema_changes = [f"added {name}" for name in change.added] + [f"widened {name}" for name in change.widened]
-    state = ctx.store.get(target.state_key) or CursorState()
-    if state.cursor is None:
-        state = _begin_backfill(ctx, target, state)
+    if state.cursor is None and not gained:
+        state = _begin_backfill(ctx, target, state, table_is_new=change.created)
     try:
         state = _sync(ctx, target, state, result)
     except CursorExpiredError as error:
@@ -90,10 +97,20 @@ def replicate_table(ctx: TableContext, target: Target) -> TableResult:
     return result
 
 
-def _begin_backfill(ctx: TableContext, target: Target, state: CursorState) -> CursorState:
-    if state.resyncing or _has_rows(ctx.spark, target.table_path):
+def _begin_backfill(ctx: TableContext, target: Target, state: CursorState, table_is_new: bool) -> CursorState:
+    # A table created by this run has no rows: skip the scan (a Spark job) that would tell.
+    if state.resyncing or (not table_is_new and _has_rows(ctx.spark, target.table_path)):
         return _begin_resync(ctx, target, state)
     return state
+
+
+def _gained_columns(spark: SparkSession, target: Target) -> list[str]:
+    """Columns the view has that the table lacks, when the table holds rows that need their values."""
+    if not DeltaTable.isDeltaTable(spark, target.table_path):
+        return []
+    existing = {name.lower() for name in DeltaTable.forPath(spark, target.table_path).toDF().columns}
+    gained = [name for name in target.schema.fieldNames() if name.lower() not in existing]
+    return gained if gained and _has_rows(spark, target.table_path) else []
 
 
 def _begin_resync(ctx: TableContext, target: Target, state: CursorState) -> CursorState:
@@ -123,6 +140,7 @@ def _sync(ctx: TableContext, target: Target, state: CursorState, result: TableRe
     stream = prefetch(pages, ctx.settings.prefetch_pages)
     try:
         for page in stream:
+            failpoints.hit("after_page")
             result.rows_read += len(page.items)
             cursor = page.cursor
             if page.items:
@@ -150,17 +168,20 @@ def _commit(
     """MERGE the buffered pages (if any), then save the cursor: never the other way round."""
     version = None
     if buffered:
+        failpoints.hit("before_merge")
         # One row per key, found by Arrow here rather than by a Spark window in the sink: see newest_per_key.
         table = newest_per_key(pa.concat_tables(buffered))
         batch = arrow_to_dataframe(ctx.spark, table, target.batch_schema)
         bounds = key_bounds(table, delta_sink.PRUNE_MAX_SPACES)
-        merged = delta_sink.merge_batch(ctx.spark, target.table_path, batch, bounds)
+        # A resync also refreshes rows whose instance did not change but whose view did (new columns).
+        merged = delta_sink.merge_batch(ctx.spark, target.table_path, batch, bounds, refresh=state.resyncing)
         if state.resyncing:
             delta_sink.stage_seen_keys(ctx.spark, target.seen_keys_path, batch)
         result.upserted += merged.upserted
         result.deleted += merged.deleted
         result.commits += 1
         version = result.table_version = merged.table_version
+        failpoints.hit("after_merge_before_cursor")
     state = state.advanced(cursor, version)
     ctx.store.set(target.state_key, state)
     return state

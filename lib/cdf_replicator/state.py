@@ -180,21 +180,28 @@ class DeltaStateStore:
             return []
         return sorted(row["key"] for row in self._latest().where("state IS NOT NULL").select("key").collect())
 
-    def compact(self) -> None:
+    def compact(self, min_files: int = 1) -> bool:
         """Delete every row that a newer row of its key supersedes (and deleted keys), then compact the files.
 
-        Under Delta's default WriteSerializable isolation this MERGE cannot conflict with concurrent appends.
+        Does nothing while the table has fewer than ``min_files`` data files (every ``set`` adds one), so a caller
+        can let a few runs' rows pile up instead of paying a MERGE and an OPTIMIZE after each. Returns whether it
+        compacted. Under Delta's default WriteSerializable isolation this MERGE cannot conflict with concurrent
+        appends.
         """
         from delta.tables import DeltaTable
 
         if not self._exists():
-            return
+            return False
         table = DeltaTable.forPath(self._spark, self._path)
+        files = table.detail().select("numFiles").first()
+        if files is None or int(files[0]) < min_files:
+            return False
         current = self._latest().where("state IS NOT NULL").select("key", "written_at")
         condition = "t.key = s.key AND t.written_at = s.written_at"
         table.alias("t").merge(current.alias("s"), condition).whenNotMatchedBySourceDelete().execute()
         table.optimize().executeCompaction()
         logger.info("compacted the state table %s", self._path)
+        return True
 
     def _latest(self) -> DataFrame:
         from pyspark.sql import Window

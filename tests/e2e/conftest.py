@@ -54,3 +54,31 @@ def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", S3_SECRET_KEY)
     monkeypatch.setenv("AWS_REGION", S3_REGION)
     return s3_server
+
+
+@pytest.fixture()
+def s3_lake(spark: Any, s3_env: S3Server) -> Iterator[Any]:
+    """A fresh bucket on the S3 server as a replicator destination (``destination.s3`` with an endpoint).
+
+    The test Spark JVM started before ``s3_env`` set the AWS variables, so its environment lacks them; the same
+    credentials go into the JVM's system properties, the next link of the AWS SDK's default credentials chain.
+    On a real cluster the variables (or a role) are there when the JVM starts.
+    """
+    from tests.e2e.lake import Lake
+
+    system = spark._jvm.java.lang.System
+    system.setProperty("aws.accessKeyId", S3_ACCESS_KEY)
+    system.setProperty("aws.secretKey", S3_SECRET_KEY)
+    bucket = s3_env.new_bucket()
+    destination = {
+        "s3": {
+            "bucket": bucket,
+            "prefix": "lake",
+            "region": S3_REGION,
+            "endpoint-url": s3_env.endpoint_url,
+            "path-style": True,
+        }
+    }
+    yield Lake(destination, f"s3a://{bucket}/lake")
+    system.clearProperty("aws.accessKeyId")
+    system.clearProperty("aws.secretKey")
