@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -88,18 +90,39 @@ def sync_settings(config: Config) -> SyncSettings:
     )
 
 
+Progress = Callable[[TableResult, int, int], None]
+
+
 def replicate(
-    spark: SparkSession, client: Any, store: StateStore, targets: list[Target], settings: SyncSettings, workers: int
+    spark: SparkSession,
+    client: Any,
+    store: StateStore,
+    targets: list[Target],
+    settings: SyncSettings,
+    workers: int,
+    progress: Progress | None = None,
 ) -> RunSummary:
     """Run every table, ``workers`` at a time; a failing table is recorded and does not stop the others.
 
     Paging stops at the run's start time, so a view that changes all the time cannot keep the run alive.
+    ``progress(result, done, total)`` is called as each table finishes.
     """
     started = time.monotonic()
     stop_at_ms = int(time.time() * 1000)
     ctx = TableContext(spark, client, store, settings, stop_at_ms)
+    done = [0]
+    lock = threading.Lock()
+
+    def run(target: Target) -> TableResult:
+        result = _run_isolated(ctx, target)
+        if progress is not None:
+            with lock:
+                done[0] += 1
+                progress(result, done[0], len(targets))
+        return result
+
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="view") as pool:
-        results = list(pool.map(lambda target: _run_isolated(ctx, target), targets))
+        results = list(pool.map(run, targets))
     summary = RunSummary(results, time.monotonic() - started)
     if isinstance(store, DeltaStateStore):
         # Every run adds at least one state row (one file) per table. Compacting once about four runs' worth
