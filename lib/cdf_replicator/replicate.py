@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -131,26 +132,37 @@ def _finish_resync(ctx: TableContext, target: Target, state: CursorState, result
 
 
 def _sync(ctx: TableContext, target: Target, state: CursorState, result: TableResult) -> CursorState:
-    """Page from the saved cursor; commit every ``batch_rows`` rows and save the cursor after each commit."""
+    """Page from the saved cursor; commit every ``batch_rows`` rows and save the cursor after each commit.
+
+    A full batch is committed on a second thread while the pages of the next batch are fetched and converted,
+    so the JVM writes while Python reads (at most two batches are held). Commits still run one at a time, in
+    order, and each saves its cursor before the next one starts, so a cursor never gets ahead of the table.
+    """
     pages = iter_sync_pages(ctx.client, target.scope, state.cursor, ctx.settings.page_limit, ctx.stop_at_ms)
     buffered: list[pa.Table] = []
     rows = 0
     cursor = state.cursor
     replicated_at = datetime.now(timezone.utc)
     stream = prefetch(pages, ctx.settings.prefetch_pages)
-    try:
-        for page in stream:
-            failpoints.hit("after_page")
-            result.rows_read += len(page.items)
-            cursor = page.cursor
-            if page.items:
-                buffered.append(_to_arrow(target, page, replicated_at))
-                rows += len(page.items)
-            if rows >= ctx.settings.batch_rows:
-                state = _commit(ctx, target, state, buffered, cursor, result)
-                buffered, rows = [], 0
-    finally:
-        stream.close()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="delta-commit") as committer:
+        pending: Future[CursorState] | None = None
+        try:
+            for page in stream:
+                failpoints.hit("after_page")
+                result.rows_read += len(page.items)
+                cursor = page.cursor
+                if page.items:
+                    buffered.append(_to_arrow(target, page, replicated_at))
+                    rows += len(page.items)
+                if rows >= ctx.settings.batch_rows:
+                    state = state if pending is None else pending.result()
+                    pending = committer.submit(_commit, ctx, target, state, buffered, cursor, result)
+                    buffered, rows = [], 0
+        finally:
+            stream.close()
+            # Also when paging failed: the batch in flight is valid work, and must not race a resync that follows.
+            if pending is not None:
+                state = pending.result()
     if cursor is not None:
         state = _commit(ctx, target, state, buffered, cursor, result)
     return state

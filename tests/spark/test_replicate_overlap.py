@@ -1,0 +1,53 @@
+"""Commits run beside the paging of the next batch, yet in order: each cursor is saved right after its own commit."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from pyspark.sql import SparkSession
+
+from cdf_emulator import Emulator
+from cdf_replicator.delta_sink import table_version
+from cdf_replicator.replicate import SyncSettings, TableContext, replicate_table
+from cdf_replicator.resolve import resolve_model
+from cdf_replicator.state import CursorState, MemoryStateStore
+from cdf_replicator.targets import plan_targets
+from tests.bench import dataset
+
+pytestmark = pytest.mark.spark
+
+NODES = 47
+
+
+class RecordingStore(MemoryStateStore):
+    """Records, at every save, the table's version and row count as they are at that moment."""
+
+    def __init__(self, spark: SparkSession, path: str) -> None:
+        super().__init__()
+        self.spark = spark
+        self.path = path
+        self.saved: list[tuple[int | None, int, int]] = []
+
+    def set(self, key: str, state: CursorState) -> None:
+        rows = self.spark.read.format("delta").load(self.path).count()
+        self.saved.append((state.table_version, table_version(self.spark, self.path), rows))
+        super().set(key, state)
+
+
+def test_each_cursor_is_saved_after_its_commit_and_before_the_next(spark: SparkSession, tmp_path: Any) -> None:
+    with Emulator(project="bench") as emulator:
+        dataset.seed(emulator.state, dataset.Sizes(nodes=NODES, edges=0))
+        client = emulator.client()
+        model = resolve_model(client, dataset.SPACE, dataset.MODEL, dataset.VERSION, [dataset.NODE_VIEW])
+        root = f"file:{tmp_path}"
+        target = next(t for t in plan_targets(model, root, f"{root}/_state", None) if t.kind == "nodes")
+        store = RecordingStore(spark, target.table_path)
+        settings = SyncSettings(page_limit=5, batch_rows=10, prefetch_pages=2)
+        result = replicate_table(TableContext(spark, client, store, settings, int(time.time() * 1000)), target)
+    assert result.error is None and result.rows_read == NODES
+    # 10 rows per commit (two pages of 5), the last 7 in a final commit: 5 commits, each followed by its save.
+    assert [rows for _, _, rows in store.saved] == [10, 20, 30, 40, 47]
+    assert all(saved == current for saved, current, _ in store.saved)
+    assert [saved for saved, _, _ in store.saved] == sorted({saved for saved, _, _ in store.saved})
