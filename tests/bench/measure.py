@@ -9,7 +9,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.bench.probes import MemoryProbe, cpu_seconds
+from tests.bench.probes import MemoryProbe, cpu_seconds, thread_cpu_seconds
 from tests.bench.profiling import profiled
 from tests.bench.stages import StageClock, instrumented
 
@@ -71,6 +71,7 @@ class Meter:
             if self.profile_stage == name:
                 summary = stack.enter_context(profiled(f"{self.profile_prefix}-{name}.prof"))
             cpu_before = self._cpu()
+            threads_before = thread_cpu_seconds(self.jvm_pid) if self.jvm_pid else {}
             load_before = os.getloadavg()[0]
             started = time.perf_counter()
             try:
@@ -79,6 +80,8 @@ class Meter:
                 result.seconds = time.perf_counter() - started
                 cpu_after = self._cpu()
                 result.cpu_s = {key: round(cpu_after[key] - cpu_before[key], 2) for key in cpu_before}
+                if self.jvm_pid:
+                    result.detail["jvm_threads_cpu_s"] = _grown(threads_before, thread_cpu_seconds(self.jvm_pid))
                 # Other processes on the machine skew wall times: the 1-minute load average says how much.
                 result.detail["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
         result.memory = peaks.as_dict()
@@ -93,6 +96,13 @@ class Meter:
         if self.emulator_pid is not None:
             values["emulator"] = cpu_seconds(self.emulator_pid)
         return values
+
+
+def _grown(before: dict[str, float], after: dict[str, float], top: int = 12) -> dict[str, float]:
+    """CPU seconds each thread group used in between (threads that ended since are not counted), largest first."""
+    grown = {name: round(seconds - before.get(name, 0.0), 2) for name, seconds in after.items()}
+    ranked = sorted(((name, value) for name, value in grown.items() if value > 0.05), key=lambda item: -item[1])
+    return dict(ranked[:top])
 
 
 def timed(action: Callable[[], Any]) -> tuple[Any, float]:

@@ -123,3 +123,29 @@ def cpu_seconds(pid: int | str = "self") -> float:
         return 0.0
     # after the ")" that closes the command name: field 3 (state) is index 0, utime (14) index 11, stime (15) 12
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds per thread group of a process (``/proc/<pid>/task``), threads grouped by name without digits.
+
+    For the JVM this splits the work between task threads (``Executor task launch worker``), garbage collection
+    (``GC Thread``, ``G1 ...``), the JIT compilers (``C1/C2 CompilerThread``) and the rest, which no JVM API
+    reports for the VM's own threads.
+    """
+    groups: dict[str, float] = {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return groups
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat") as stat:
+                text = stat.read()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        group = "".join(ch for ch in name if not ch.isdigit()).rstrip("#- ").strip() or name
+        groups[group] = groups.get(group, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return groups

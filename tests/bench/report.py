@@ -112,6 +112,11 @@ def format_steps(stage: StageResult) -> str:
     for label, step in stage.steps.items():
         share = "" if label in fetch or writer_total <= 0 else f"{100 * step['seconds'] / writer_total:5.1f}%"
         lines.append(f"  {label:<45}{step['seconds']:>9.2f} s {int(step['calls']):>7} calls  {share}")
+    threads = stage.detail.get("jvm_threads_cpu_s")
+    if threads:
+        lines.append(
+            "  JVM CPU by thread group: " + ", ".join(f"{name} {value:.1f} s" for name, value in threads.items())
+        )
     return "\n".join(lines)
 
 

@@ -77,6 +77,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--idle-cycles", type=int, default=3, help="idle cycles to run; the median is reported (noise on a busy box)"
     )
+    parser.add_argument(
+        "--spark-conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra Spark setting, as the config's spark.conf takes it (repeatable), e.g. "
+        "spark.databricks.delta.properties.defaults.enableDeletionVectors=true",
+    )
     parser.add_argument("--driver-memory", default="4g", help="spark.driver.memory of the local session")
     parser.add_argument("-v", "--verbose", action="store_true", help="INFO logs of the replicator")
     args = parser.parse_args(argv)
@@ -87,6 +95,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     if args.sizes.nodes < 1:
         parser.error("--nodes must be at least 1")
+    if any("=" not in setting for setting in args.spark_conf):
+        parser.error("--spark-conf takes KEY=VALUE")
     if args.raw_passes < 1 or args.idle_cycles < 1:
         parser.error("--raw-passes and --idle-cycles must be at least 1")
     return args
@@ -94,6 +104,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # a TextIOWrapper when run as a command
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -200,6 +211,7 @@ def _document(
             "emulator": args.emulator,
             "root": "temporary" if not args.root else args.root,
             "driver_memory": args.driver_memory,
+            "spark_conf": args.spark_conf,
         },
         "setup": bench.setup,
         "stages": {name: stage.as_dict() for name, stage in stages.items()},

@@ -56,7 +56,7 @@ spark:
   shuffle-partitions: 2
   conf:
     spark.driver.memory: {driver_memory}
-"""
+{extra_conf}"""
 
 
 def bench_config(args: argparse.Namespace, host_url: str, root: str) -> Config:
@@ -74,6 +74,7 @@ def bench_config(args: argparse.Namespace, host_url: str, root: str) -> Config:
         view=dataset.NODE_VIEW,
         root=root,
         driver_memory=args.driver_memory,
+        extra_conf="".join(f"    {key}: '{value}'\n" for key, _, value in (s.partition("=") for s in args.spark_conf)),
     )
     return parse_config(text, "bench config", {"BENCH_TOKEN": "bench-token"}, base_dir=Path.cwd())
 

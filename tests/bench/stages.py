@@ -110,7 +110,7 @@ def _targets() -> list[tuple[Any, str, str]]:
     from cdf_replicator import delta_sink, pipeline, replicate, state
 
     return [
-        (pipeline, "replicate_table", "other (untimed work of a table)"),
+        (pipeline, "replicate_table", "other (incl. waiting for the previous commit)"),
         (replicate, "iter_sync_pages", "fetch page: HTTP + JSON (prefetch thread)"),
         (replicate, "prefetch", "wait for a page (writer thread)"),
         (replicate, "_to_arrow", "page -> Arrow"),

@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
@@ -22,6 +24,7 @@ from tests.bench import dataset
 from tests.bench.dataset import Changes, Sizes
 from tests.bench.emulator_host import EmulatorHost
 
+logger = logging.getLogger("tests.bench")
 TIMESTAMPS = {"nodes": ("installedAt",), "edges": ("linkedAt",)}
 SAMPLE = 400
 
@@ -54,17 +57,21 @@ def verify(
 ) -> Verification:
     """Check the ``nodes`` and ``edges`` tables (paths by kind) against the emulator."""
     result = Verification()
+    started = time.perf_counter()
     live = host.call("live_counts")
     for kind, path in tables.items():
         rows = spark.read.format("delta").load(path).count()
         result.counts[kind] = {"table": rows, "emulator": live[kind]}
         if rows != live[kind]:
             result.problems.append(f"{kind}: the table has {rows} rows, the emulator {live[kind]} live instances")
+    logger.info("verify: counts in %.1f s", time.perf_counter() - started)
     updated = set(changes.updated)
     nodes = _node_sample(sizes, changes)
     _check_sample(spark, host, tables["nodes"], "nodes", nodes, lambda i: _expected_node(i, i in updated), result)
+    logger.info("verify: node sample in %.1f s", time.perf_counter() - started)
     edges = _edge_sample(sizes, changes)
     _check_sample(spark, host, tables["edges"], "edges", edges, lambda j: _expected_edge(j, sizes.nodes), result)
+    logger.info("verify: edge sample in %.1f s", time.perf_counter() - started)
     return result
 
 
