@@ -174,6 +174,8 @@ class DestinationConfig:
 
     root_uri: str
     s3: S3Config | None = None
+    # New tables get deletion vectors: a MERGE then marks replaced rows instead of rewriting whole files.
+    deletion_vectors: bool = True
 
 
 @dataclasses.dataclass(frozen=True)

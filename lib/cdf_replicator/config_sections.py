@@ -245,12 +245,14 @@ def _reject_duplicate_models(spaces: tuple[SpaceConfig, ...]) -> None:
 
 def build_destination(value: Any, base_dir: Path) -> DestinationConfig:
     """``destination``: a ``path`` (Hadoop URI or local folder) or ``s3`` (bucket, prefix, region, endpoint)."""
-    section = read_mapping(value, "destination", ("path", "s3"))
+    section = read_mapping(value, "destination", ("path", "s3", "deletion-vectors"))
+    deletion_vectors = get_bool(section, "deletion-vectors", "destination", True)
     if exactly_one(section, ("path", "s3"), "destination") == "path":
         location = get_text(section, "path", "destination")
-        return DestinationConfig(root_uri=resolve_root(location, base_dir, "destination.path"))
+        root = resolve_root(location, base_dir, "destination.path")
+        return DestinationConfig(root_uri=root, deletion_vectors=deletion_vectors)
     s3 = _s3(section["s3"])
-    return DestinationConfig(root_uri=s3_root(s3.bucket, s3.prefix), s3=s3)
+    return DestinationConfig(root_uri=s3_root(s3.bucket, s3.prefix), s3=s3, deletion_vectors=deletion_vectors)
 
 
 def _s3(value: Any) -> S3Config:

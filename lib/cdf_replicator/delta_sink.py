@@ -90,8 +90,15 @@ def table_version(spark: SparkSession, path: str) -> int:
     return int(first_row(DeltaTable.forPath(spark, path).history(1).select("version"))[0])
 
 
-def ensure_table(spark: SparkSession, path: str, schema: StructType, view_id: str | None = None) -> TableChange:
+def ensure_table(
+    spark: SparkSession, path: str, schema: StructType, view_id: str | None = None, deletion_vectors: bool = True
+) -> TableChange:
     """Create the table at ``path`` with ``schema`` and Change Data Feed on, or evolve it to ``schema``.
+
+    A new table also gets deletion vectors when ``deletion_vectors`` is true: a MERGE that changes a few rows of
+    a large file then marks them replaced instead of rewriting the file (an incremental cycle of 1% updates on a
+    1M-row table no longer rewrites the table). Readers must support deletion vectors (delta-spark 2.3+,
+    Databricks Runtime 12.2+); the published Parquet files are unaffected. An existing table keeps its setting.
 
     The batch-only ``_deleted`` column is never stored. An existing table keeps columns the schema no longer has.
     New columns are added (metadata only). ``int -> long`` and ``float -> double`` (also as array elements) widen
@@ -103,7 +110,10 @@ def ensure_table(spark: SparkSession, path: str, schema: StructType, view_id: st
     schema = StructType([field for field in schema.fields if field.name != DELETED])
     if not DeltaTable.isDeltaTable(spark, path):
         builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
-        builder.property("delta.enableChangeDataFeed", "true").execute()
+        builder = builder.property("delta.enableChangeDataFeed", "true")
+        if deletion_vectors:
+            builder = builder.property("delta.enableDeletionVectors", "true")
+        builder.execute()
         logger.info("created Delta table %s with %d columns", path, len(schema.fields))
         return TableChange(created=True)
     table = DeltaTable.forPath(spark, path)
@@ -212,18 +222,12 @@ def _measure(source: DataFrame) -> KeyBounds:
 
 def _apply(spark: SparkSession, path: str, source: DataFrame, bounds: KeyBounds, refresh: bool = False) -> MergeResult:
     table = DeltaTable.forPath(spark, path)
-    target = table.toDF().schema
-    known = {name.lower() for name in target.fieldNames()} | {DELETED.lower()}
-    extra = [name for name in source.columns if name.lower() not in known]
-    if extra:
-        raise ValueError(f"batch columns {extra} are not in the table {path}; call ensure_table first")
+    target = _checked_schema(path, table, source)
     if bounds.rows == 0:
         return MergeResult(0, 0, table_version(spark, path))
     live = F.coalesce(F.col(f"s.{DELETED}"), F.lit(False)) == F.lit(False)
     if _is_empty(table):
-        rows = source.alias("s").where(live).select(*_target_values(target, source.columns).values())
-        rows.write.format("delta").mode("append").save(path)
-        return _result_from_history(table, "WRITE")
+        return _append(path, table, target, source)
     if bounds.rows <= BROADCAST_MAX_ROWS:
         source = F.broadcast(source)
     values: dict[str, str | Column] = {
@@ -232,6 +236,7 @@ def _apply(spark: SparkSession, path: str, source: DataFrame, bounds: KeyBounds,
     update = _is_newer("s", "t", or_equal=False)
     if refresh:
         update = update | (_same_version("s", "t") & _values_differ(target, source.columns))
+    before = table_version(spark, path)
     (
         table.alias("t")
         .merge(source.alias("s"), _merge_condition(bounds))
@@ -240,7 +245,34 @@ def _apply(spark: SparkSession, path: str, source: DataFrame, bounds: KeyBounds,
         .whenNotMatchedInsert(condition=live, values=values)
         .execute()
     )
-    return _result_from_history(table, "MERGE")
+    return _result_from_history(table, "MERGE", before)
+
+
+def append_batch(spark: SparkSession, path: str, batch: DataFrame) -> MergeResult:
+    """Append the live rows of a batch (one row per key already) to the table at ``path``; drop its tombstones.
+
+    Only for a batch none of whose keys the table holds (see ``append_guard``): nothing is compared, so a key
+    the table had would end up twice. Columns are matched and cast as ``merge_batch`` does.
+    """
+    table = DeltaTable.forPath(spark, path)
+    return _append(path, table, _checked_schema(path, table, batch), batch)
+
+
+def _checked_schema(path: str, table: DeltaTable, source: DataFrame) -> StructType:
+    """The table's schema, once every column of the batch is known to be in it."""
+    target = table.toDF().schema
+    known = {name.lower() for name in target.fieldNames()} | {DELETED.lower()}
+    extra = [name for name in source.columns if name.lower() not in known]
+    if extra:
+        raise ValueError(f"batch columns {extra} are not in the table {path}; call ensure_table first")
+    return target
+
+
+def _append(path: str, table: DeltaTable, target: StructType, source: DataFrame) -> MergeResult:
+    live = F.coalesce(F.col(f"s.{DELETED}"), F.lit(False)) == F.lit(False)
+    rows = source.alias("s").where(live).select(*_target_values(target, source.columns).values())
+    rows.write.format("delta").mode("append").save(path)
+    return _result_from_history(table, "WRITE")
 
 
 def _same_version(source: str, target: str) -> Column:
@@ -289,9 +321,15 @@ def _is_empty(table: DeltaTable) -> bool:
     return int(first_row(table.detail().select("numFiles"))[0]) == 0
 
 
-def _result_from_history(table: DeltaTable, operation: str) -> MergeResult:
-    """Counts of the latest commit, which is ours: each table has one writer, the job that owns its view."""
+def _result_from_history(table: DeltaTable, operation: str, before: int | None = None) -> MergeResult:
+    """Counts of the latest commit, which is ours: each table has one writer, the job that owns its view.
+
+    ``before`` is the table's version before the operation: a MERGE that changes nothing may commit nothing (it
+    does not on a table with deletion vectors), and the latest commit is then an older one, not this operation.
+    """
     last = first_row(table.history(1).select("version", "operation", "operationMetrics"))
+    if before is not None and int(last["version"]) == before:
+        return MergeResult(0, 0, before)
     if last["operation"] != operation:
         logger.warning(
             "latest commit is a %s, expected %s: another writer on this table?", last["operation"], operation
@@ -333,7 +371,8 @@ def delete_unseen(spark: SparkSession, path: str, seen_keys_path: str) -> int:
     seen = spark.read.format("delta").load(seen_keys_path).dropDuplicates(list(KEY_COLUMNS))
     table = DeltaTable.forPath(spark, path)
     condition = (F.col(f"t.{SPACE}") == F.col(f"s.{SPACE}")) & (F.col(f"t.{EXTERNAL_ID}") == F.col(f"s.{EXTERNAL_ID}"))
+    before = table_version(spark, path)
     table.alias("t").merge(seen.alias("s"), condition).whenNotMatchedBySourceDelete().execute()
-    deleted = _result_from_history(table, "MERGE").deleted
+    deleted = _result_from_history(table, "MERGE", before).deleted
     logger.info("resync of %s removed %d rows that CDF no longer has", path, deleted)
     return deleted

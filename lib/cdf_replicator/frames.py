@@ -26,6 +26,10 @@ from cdf_replicator.columns import DELETED, EXTERNAL_ID, LAST_UPDATED_TIME, SPAC
 
 logger = logging.getLogger(__name__)
 
+ARROW_LOCAL_RELATION_THRESHOLD = "spark.sql.execution.arrow.localRelationThreshold"
+# Fewer rows than this are not worth a partition (and a Parquet file) of their own.
+MIN_BATCH_ROWS = 10_000
+
 
 def arrow_to_dataframe(spark: SparkSession, table: pa.Table, schema: StructType) -> DataFrame:
     """A DataFrame with ``schema`` holding the rows of ``table`` (same column names, in any order).
@@ -56,12 +60,20 @@ def _has_py4j(spark: Any) -> bool:
 
 
 def _via_arrow_stream(spark: Any, table: pa.Table, schema: StructType) -> DataFrame:
-    """Hand the record batches to the JVM the way pyspark's ``_create_from_pandas_with_arrow`` does."""
+    """Hand the record batches to the JVM the way pyspark's ``_create_from_pandas_with_arrow`` does.
+
+    Spark 3.5 turns Arrow data below ``spark.sql.execution.arrow.localRelationThreshold`` (48 MB) into a local
+    relation: the driver thread converts every row, then copies them again to plan the query, one core doing
+    what the executors could share. The threshold is set to 0 so Spark always parallelizes the batches, one
+    partition per batch; the table is cut into at most one batch per core (each at least ``MIN_BATCH_ROWS``),
+    so a commit's rows are converted and written by every core, in as few files.
+    """
     from pyspark.sql.pandas.serializers import ArrowStreamSerializer
 
     jvm = spark._jvm
-    max_records = spark._jconf.arrowMaxRecordsPerBatch()
-    batches = table.combine_chunks().to_batches(max_chunksize=max_records if max_records > 0 else None)
+    spark.conf.set(ARROW_LOCAL_RELATION_THRESHOLD, "0")
+    slices = max(1, min(spark.sparkContext.defaultParallelism, -(-table.num_rows // MIN_BATCH_ROWS)))
+    batches = table.combine_chunks().to_batches(max_chunksize=-(-table.num_rows // slices))
 
     def read_file(path: str) -> Any:
         return jvm.PythonSQLUtils.readArrowStreamFromFile(path)

@@ -87,6 +87,7 @@ def sync_settings(config: Config) -> SyncSettings:
         page_limit=extractor.subscription_batch_size,
         batch_rows=extractor.ingest_batch_size,
         prefetch_pages=extractor.max_page_buffer,
+        deletion_vectors=config.destination.deletion_vectors,
     )
 
 

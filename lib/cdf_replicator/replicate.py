@@ -14,6 +14,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
 from cdf_replicator import delta_sink, failpoints
+from cdf_replicator.append_guard import AppendGuard
 from cdf_replicator.errors import CursorExpiredError
 from cdf_replicator.frames import arrow_to_dataframe, key_bounds, newest_per_key
 from cdf_replicator.pager import Page, iter_sync_pages, prefetch
@@ -26,11 +27,12 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SyncSettings:
-    """How a run pages and commits: page size, rows per Delta commit, pages fetched ahead."""
+    """How a run pages and commits: page size, rows per Delta commit, pages fetched ahead, new tables' features."""
 
     page_limit: int = 1000
     batch_rows: int = 200_000
     prefetch_pages: int = 2
+    deletion_vectors: bool = True
 
 
 @dataclass
@@ -82,12 +84,21 @@ def replicate_table(ctx: TableContext, target: Target) -> TableResult:
         # It starts before the columns are added, so a kill in between cannot skip it.
         logger.warning("%s: new columns %s; a full resync fills them", target.label, ", ".join(gained))
         state = _begin_resync(ctx, target, state)
-    change = delta_sink.ensure_table(ctx.spark, target.table_path, target.schema, view_id=target.view_id)
+    change = delta_sink.ensure_table(
+        ctx.spark,
+        target.table_path,
+        target.schema,
+        view_id=target.view_id,
+        deletion_vectors=ctx.settings.deletion_vectors,
+    )
     result.schema_changes = [f"added {name}" for name in change.added] + [f"widened {name}" for name in change.widened]
+    guard = None
     if state.cursor is None and not gained:
-        state = _begin_backfill(ctx, target, state, table_is_new=change.created)
+        state, empty = _begin_backfill(ctx, target, state, table_is_new=change.created)
+        # A first load into an empty table appends the batches whose keys it has not written yet.
+        guard = AppendGuard(target.label) if empty else None
     try:
-        state = _sync(ctx, target, state, result)
+        state = _sync(ctx, target, state, result, guard)
     except CursorExpiredError as error:
         logger.warning("%s: %s; starting a full resync of the table", target.label, error)
         state = _begin_resync(ctx, target, state)
@@ -98,11 +109,14 @@ def replicate_table(ctx: TableContext, target: Target) -> TableResult:
     return result
 
 
-def _begin_backfill(ctx: TableContext, target: Target, state: CursorState, table_is_new: bool) -> CursorState:
+def _begin_backfill(
+    ctx: TableContext, target: Target, state: CursorState, table_is_new: bool
+) -> tuple[CursorState, bool]:
+    """The state to backfill from, and whether the table is empty (a plain first load, not a resync)."""
     # A table created by this run has no rows: skip the scan (a Spark job) that would tell.
     if state.resyncing or (not table_is_new and _has_rows(ctx.spark, target.table_path)):
-        return _begin_resync(ctx, target, state)
-    return state
+        return _begin_resync(ctx, target, state), False
+    return state, True
 
 
 def _gained_columns(spark: SparkSession, target: Target) -> list[str]:
@@ -131,7 +145,9 @@ def _finish_resync(ctx: TableContext, target: Target, state: CursorState, result
     ctx.store.set(target.state_key, replace(state.resync_finished(), table_version=result.table_version))
 
 
-def _sync(ctx: TableContext, target: Target, state: CursorState, result: TableResult) -> CursorState:
+def _sync(
+    ctx: TableContext, target: Target, state: CursorState, result: TableResult, guard: AppendGuard | None = None
+) -> CursorState:
     """Page from the saved cursor; commit every ``batch_rows`` rows and save the cursor after each commit.
 
     A full batch is committed on a second thread while the pages of the next batch are fetched and converted,
@@ -156,7 +172,7 @@ def _sync(ctx: TableContext, target: Target, state: CursorState, result: TableRe
                     rows += len(page.items)
                 if rows >= ctx.settings.batch_rows:
                     state = state if pending is None else pending.result()
-                    pending = committer.submit(_commit, ctx, target, state, buffered, cursor, result)
+                    pending = committer.submit(_commit, ctx, target, state, buffered, cursor, result, guard)
                     buffered, rows = [], 0
         finally:
             stream.close()
@@ -164,7 +180,7 @@ def _sync(ctx: TableContext, target: Target, state: CursorState, result: TableRe
             if pending is not None:
                 state = pending.result()
     if cursor is not None:
-        state = _commit(ctx, target, state, buffered, cursor, result)
+        state = _commit(ctx, target, state, buffered, cursor, result, guard)
     return state
 
 
@@ -175,9 +191,15 @@ def _to_arrow(target: Target, page: Page, replicated_at: datetime) -> pa.Table:
 
 
 def _commit(
-    ctx: TableContext, target: Target, state: CursorState, buffered: list[pa.Table], cursor: str, result: TableResult
+    ctx: TableContext,
+    target: Target,
+    state: CursorState,
+    buffered: list[pa.Table],
+    cursor: str,
+    result: TableResult,
+    guard: AppendGuard | None = None,
 ) -> CursorState:
-    """MERGE the buffered pages (if any), then save the cursor: never the other way round."""
+    """MERGE (or, in a first load, append) the buffered pages if any, then save the cursor: never the other way."""
     version = None
     if buffered:
         failpoints.hit("before_merge")
@@ -185,8 +207,14 @@ def _commit(
         table = newest_per_key(pa.concat_tables(buffered))
         batch = arrow_to_dataframe(ctx.spark, table, target.batch_schema)
         bounds = key_bounds(table, delta_sink.PRUNE_MAX_SPACES)
-        # A resync also refreshes rows whose instance did not change but whose view did (new columns).
-        merged = delta_sink.merge_batch(ctx.spark, target.table_path, batch, bounds, refresh=state.resyncing)
+        admitted, hashes = guard.admits(table) if guard is not None else (False, None)
+        if admitted:
+            merged = delta_sink.append_batch(ctx.spark, target.table_path, batch)
+        else:
+            # A resync also refreshes rows whose instance did not change but whose view did (new columns).
+            merged = delta_sink.merge_batch(ctx.spark, target.table_path, batch, bounds, refresh=state.resyncing)
+        if guard is not None and hashes is not None:
+            guard.record(hashes)
         if state.resyncing:
             delta_sink.stage_seen_keys(ctx.spark, target.seen_keys_path, batch)
         result.upserted += merged.upserted

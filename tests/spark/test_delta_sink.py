@@ -8,6 +8,7 @@ import pytest
 from chispa import assert_df_equality
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F  # noqa: N812
 from pyspark.sql.types import (
     ArrayType,
     BooleanType,
@@ -23,6 +24,7 @@ from pyspark.sql.types import (
 from cdf_replicator.delta_sink import (
     MergeResult,
     TableChange,
+    append_batch,
     delete_unseen,
     ensure_table,
     latest_per_key,
@@ -302,3 +304,46 @@ def test_delete_unseen_removes_what_the_resync_did_not_see(spark: SparkSession, 
 
     reset_seen_keys(spark, seen)
     assert content(spark, seen).count() == 0
+
+
+def _last_metrics(spark: SparkSession, path: str) -> dict[str, str]:
+    return DeltaTable.forPath(spark, path).history(1).first()["operationMetrics"]
+
+
+def test_new_tables_get_deletion_vectors_so_a_merge_rewrites_no_unchanged_row(spark: SparkSession, path: str) -> None:
+    properties = DeltaTable.forPath(spark, path).detail().first()["properties"]
+    assert properties["delta.enableDeletionVectors"] == "true"
+
+    merge_batch(spark, path, batch(spark, live("a", 3, 300, "a3"), tomb("b", 3, 300)))
+
+    metrics = _last_metrics(spark, path)
+    # a and b are marked in a deletion vector; c stays where it is instead of being copied into a new file.
+    assert metrics["numTargetRowsCopied"] == "0" and int(metrics["numTargetDeletionVectorsAdded"]) >= 1
+    assert_table(spark, path, ("sp", "a", 3, 300, "a3"), ("sp", "c", 2, 200, "c2"))
+
+
+def test_without_deletion_vectors_a_merge_copies_the_unchanged_rows(spark: SparkSession, tmp_path: Any) -> None:
+    table = str(tmp_path / "nodes")
+    ensure_table(spark, table, TABLE, deletion_vectors=False)
+    merge_batch(spark, table, batch(spark, live("a", 2, 200, "a2"), live("b", 2, 200, "b2")).coalesce(1))  # one file
+    assert "delta.enableDeletionVectors" not in DeltaTable.forPath(spark, table).detail().first()["properties"]
+
+    merge_batch(spark, table, batch(spark, live("a", 3, 300, "a3")))
+
+    assert _last_metrics(spark, table)["numTargetRowsCopied"] == "1"
+    assert_table(spark, table, ("sp", "a", 3, 300, "a3"), ("sp", "b", 2, 200, "b2"))
+
+
+def test_append_batch_writes_the_live_rows_and_drops_tombstones(spark: SparkSession, path: str) -> None:
+    result = append_batch(spark, path, batch(spark, live("d", 1, 100, "d1"), tomb("e", 1, 100)))
+
+    assert result.upserted == 1 and result.deleted == 0
+    assert DeltaTable.forPath(spark, path).history(1).first()["operation"] == "WRITE"
+    rows = [("sp", xid, 2, 200, f"{xid}2") for xid in "abc"] + [("sp", "d", 1, 100, "d1")]
+    assert_table(spark, path, *rows)
+
+
+def test_append_batch_refuses_columns_the_table_lacks(spark: SparkSession, path: str) -> None:
+    extra = batch(spark, live("d", 1, 100, "d1")).withColumn("rating", F.lit(1))
+    with pytest.raises(ValueError, match="rating"):
+        append_batch(spark, path, extra)

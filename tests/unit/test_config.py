@@ -220,6 +220,17 @@ def test_s3_without_prefix_is_the_bucket_root_and_path_style_can_be_turned_off()
     assert config.destination.s3 is not None and config.destination.s3.path_style is False
 
 
+def test_new_tables_get_deletion_vectors_unless_turned_off() -> None:
+    assert parse(MINIMAL).destination.deletion_vectors is True
+    off = parse(MINIMAL.replace("  path: /data/warehouse", "  path: /data/warehouse\n  deletion-vectors: false"))
+    assert off.destination.deletion_vectors is False
+    from_variable = MINIMAL.replace("  path: /data/warehouse", "  path: /data/warehouse\n  deletion-vectors: ${DV}")
+    assert parse(from_variable, {**MINIMAL_ENV, "DV": "off"}).destination.deletion_vectors is False
+    assert "destination.deletion-vectors" in error_of(
+        MINIMAL.replace("  path: /data/warehouse", "  path: /data/warehouse\n  deletion-vectors: maybe")
+    )
+
+
 @pytest.mark.parametrize(
     ("path", "root"),
     [
