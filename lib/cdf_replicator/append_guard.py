@@ -38,18 +38,20 @@ def key_hashes(table: pa.Table) -> np.ndarray:
 class AppendGuard:
     """Tracks the keys a first load has written, to tell which batches may be appended."""
 
-    def __init__(self, label: str, max_keys: int = DEFAULT_MAX_KEYS) -> None:
+    def __init__(self, label: str, max_keys: int = DEFAULT_MAX_KEYS, armed: bool = True) -> None:
         self.label = label
         self.max_keys = max_keys
+        # ``armed``: the table was empty when the load began (decided by the caller, possibly later).
+        self.armed = armed
         self.active = True
         self._seen = np.empty(0, dtype=np.int64)
 
     def admits(self, batch: pa.Table) -> tuple[bool, np.ndarray]:
         """Whether ``batch`` may be appended, and its key hashes (for ``record``).
 
-        False once the guard is off, or when a key of the batch was written earlier in the run.
+        False unless armed, once the guard is off, or when a key of the batch was written earlier in the run.
         """
-        if not self.active:
+        if not (self.armed and self.active):
             return False, self._seen[:0]
         hashes = key_hashes(batch)
         if self._seen.size == 0 or hashes.size == 0:
@@ -62,7 +64,7 @@ class AppendGuard:
 
     def record(self, hashes: np.ndarray) -> None:
         """Remember the keys of a committed batch (appended or merged); switch off past ``max_keys``."""
-        if not self.active:
+        if not (self.armed and self.active):
             return
         if self._seen.size + hashes.size > self.max_keys:
             logger.info("%s: more than %d keys in this load; later batches are merged", self.label, self.max_keys)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -84,6 +85,37 @@ def replicate_table(ctx: TableContext, target: Target) -> TableResult:
         # It starts before the columns are added, so a kill in between cannot skip it.
         logger.warning("%s: new columns %s; a full resync fills them", target.label, ", ".join(gained))
         state = _begin_resync(ctx, target, state)
+    if state.cursor is None and not gained:
+        # A backfill (first load, reset-view, a resync resumed): the table is created or checked, and the
+        # backfill-or-resync decision made, on the commit thread while the first batch is fetched, since the
+        # sync starts from no cursor either way. A first load into an empty table appends the batches whose
+        # keys it has not written yet (the guard is armed by the decision).
+        guard = AppendGuard(target.label, armed=False)
+        initial = state
+
+        def prepare() -> CursorState:
+            change = _ensure_table(ctx, target, result)
+            prepared, empty = _begin_backfill(ctx, target, initial, table_is_new=change.created)
+            guard.armed = empty
+            return prepared
+
+        state = _sync(ctx, target, state, result, guard, prepare)
+    else:
+        _ensure_table(ctx, target, result)
+        try:
+            state = _sync(ctx, target, state, result)
+        except CursorExpiredError as error:
+            logger.warning("%s: %s; starting a full resync of the table", target.label, error)
+            state = _begin_resync(ctx, target, state)
+            state = _sync(ctx, target, state, result)
+    if state.resyncing:
+        _finish_resync(ctx, target, state, result)
+    result.duration_s = time.monotonic() - started
+    return result
+
+
+def _ensure_table(ctx: TableContext, target: Target, result: TableResult) -> delta_sink.TableChange:
+    """Create the table or evolve it to the view's schema; the changes go into ``result``."""
     change = delta_sink.ensure_table(
         ctx.spark,
         target.table_path,
@@ -92,21 +124,7 @@ def replicate_table(ctx: TableContext, target: Target) -> TableResult:
         deletion_vectors=ctx.settings.deletion_vectors,
     )
     result.schema_changes = [f"added {name}" for name in change.added] + [f"widened {name}" for name in change.widened]
-    guard = None
-    if state.cursor is None and not gained:
-        state, empty = _begin_backfill(ctx, target, state, table_is_new=change.created)
-        # A first load into an empty table appends the batches whose keys it has not written yet.
-        guard = AppendGuard(target.label) if empty else None
-    try:
-        state = _sync(ctx, target, state, result, guard)
-    except CursorExpiredError as error:
-        logger.warning("%s: %s; starting a full resync of the table", target.label, error)
-        state = _begin_resync(ctx, target, state)
-        state = _sync(ctx, target, state, result)
-    if state.resyncing:
-        _finish_resync(ctx, target, state, result)
-    result.duration_s = time.monotonic() - started
-    return result
+    return change
 
 
 def _begin_backfill(
@@ -146,13 +164,19 @@ def _finish_resync(ctx: TableContext, target: Target, state: CursorState, result
 
 
 def _sync(
-    ctx: TableContext, target: Target, state: CursorState, result: TableResult, guard: AppendGuard | None = None
+    ctx: TableContext,
+    target: Target,
+    state: CursorState,
+    result: TableResult,
+    guard: AppendGuard | None = None,
+    prepare: Callable[[], CursorState] | None = None,
 ) -> CursorState:
     """Page from the saved cursor; commit every ``batch_rows`` rows and save the cursor after each commit.
 
     A full batch is committed on a second thread while the pages of the next batch are fetched and converted,
     so the JVM writes while Python reads (at most two batches are held). Commits still run one at a time, in
     order, and each saves its cursor before the next one starts, so a cursor never gets ahead of the table.
+    ``prepare`` runs first on that thread, while the first batch is fetched; its state is the one committed on.
     """
     pages = iter_sync_pages(ctx.client, target.scope, state.cursor, ctx.settings.page_limit, ctx.stop_at_ms)
     buffered: list[pa.Table] = []
@@ -161,9 +185,11 @@ def _sync(
     replicated_at = datetime.now(timezone.utc)
     stream = prefetch(pages, ctx.settings.prefetch_pages)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="delta-commit") as committer:
-        pending: Future[CursorState] | None = None
+        pending: Future[CursorState] | None = None if prepare is None else committer.submit(prepare)
         try:
             for page in stream:
+                if pending is not None and pending.done() and pending.exception() is not None:
+                    pending.result()  # the preparation or a commit failed: stop paging for nothing
                 failpoints.hit("after_page")
                 result.rows_read += len(page.items)
                 cursor = page.cursor

@@ -52,3 +52,11 @@ def test_an_empty_batch_is_admitted() -> None:
     guard = AppendGuard("t")
     guard.record(guard.admits(_batch(("s", "1")))[1])
     assert guard.admits(_batch())[0]
+
+
+def test_an_unarmed_guard_admits_nothing_and_remembers_nothing() -> None:
+    guard = AppendGuard("t", armed=False)  # the table turned out to have rows: every batch is MERGEd
+    admitted, hashes = guard.admits(_batch(("s", "1")))
+    assert not admitted and hashes.size == 0
+    guard.record(key_hashes(_batch(("s", "1"))))
+    assert guard.keys == 0
