@@ -85,6 +85,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="extra Spark setting, as the config's spark.conf takes it (repeatable), e.g. "
         "spark.databricks.delta.properties.defaults.enableDeletionVectors=true",
     )
+    parser.add_argument(
+        "--deletion-vectors",
+        choices=("on", "off"),
+        default="on",
+        help="destination.deletion-vectors of the replicated tables (default on, as in the product)",
+    )
     parser.add_argument("--driver-memory", default="4g", help="spark.driver.memory of the local session")
     parser.add_argument("-v", "--verbose", action="store_true", help="INFO logs of the replicator")
     args = parser.parse_args(argv)
@@ -212,6 +218,7 @@ def _document(
             "root": "temporary" if not args.root else args.root,
             "driver_memory": args.driver_memory,
             "spark_conf": args.spark_conf,
+            "deletion_vectors": args.deletion_vectors,
         },
         "setup": bench.setup,
         "stages": {name: stage.as_dict() for name, stage in stages.items()},

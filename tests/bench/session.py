@@ -51,6 +51,7 @@ data_modeling:
         views: [{view}]
 destination:
   path: {root}
+  deletion-vectors: {deletion_vectors}
 spark:
   master: local[*]
   shuffle-partitions: 2
@@ -74,6 +75,7 @@ def bench_config(args: argparse.Namespace, host_url: str, root: str) -> Config:
         view=dataset.NODE_VIEW,
         root=root,
         driver_memory=args.driver_memory,
+        deletion_vectors="true" if args.deletion_vectors == "on" else "false",
         extra_conf="".join(f"    {key}: '{value}'\n" for key, _, value in (s.partition("=") for s in args.spark_conf)),
     )
     return parse_config(text, "bench config", {"BENCH_TOKEN": "bench-token"}, base_dir=Path.cwd())
