@@ -215,9 +215,11 @@ def _measure(source: DataFrame) -> KeyBounds:
             F.min(EXTERNAL_ID).alias("min_xid"),
             F.max(EXTERNAL_ID).alias("max_xid"),
             F.slice(F.sort_array(F.collect_set(SPACE)), 1, PRUNE_MAX_SPACES + 1).alias("spaces"),
+            F.count(F.when(F.col(DELETED), F.lit(1))).alias("tombstones"),
         )
     )
-    return KeyBounds(int(row["rows"]), row["min_xid"], row["max_xid"], tuple(row["spaces"] or ()))
+    spaces = tuple(row["spaces"] or ())
+    return KeyBounds(int(row["rows"]), row["min_xid"], row["max_xid"], spaces, tombstones=int(row["tombstones"]))
 
 
 def _apply(spark: SparkSession, path: str, source: DataFrame, bounds: KeyBounds, refresh: bool = False) -> MergeResult:
@@ -237,14 +239,15 @@ def _apply(spark: SparkSession, path: str, source: DataFrame, bounds: KeyBounds,
     if refresh:
         update = update | (_same_version("s", "t") & _values_differ(target, source.columns))
     before = table_version(spark, path)
-    (
-        table.alias("t")
-        .merge(source.alias("s"), _merge_condition(bounds))
-        .whenMatchedDelete(condition=~live & _is_newer("s", "t", or_equal=True))
-        .whenMatchedUpdate(condition=live & update, set=values)
-        .whenNotMatchedInsert(condition=live, values=values)
-        .execute()
-    )
+    merge = table.alias("t").merge(source.alias("s"), _merge_condition(bounds))
+    # Only the clauses the batch can fire: a batch of tombstones alone is then a matched-only MERGE, which Delta
+    # runs as an inner join that writes deletion vectors (or rewrites files) without an outer join for inserts.
+    if bounds.has_tombstones:
+        merge = merge.whenMatchedDelete(condition=~live & _is_newer("s", "t", or_equal=True))
+    if bounds.has_live_rows:
+        merge = merge.whenMatchedUpdate(condition=live & update, set=values)
+        merge = merge.whenNotMatchedInsert(condition=live, values=values)
+    merge.execute()
     return _result_from_history(table, "MERGE", before)
 
 

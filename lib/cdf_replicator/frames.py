@@ -99,15 +99,25 @@ def _via_pandas(spark: SparkSession, table: pa.Table, schema: StructType) -> Dat
 
 @dataclass(frozen=True)
 class KeyBounds:
-    """What a MERGE condition needs of a batch: its rows, its externalId range and its distinct spaces.
+    """What a MERGE needs of a batch: its rows, its externalId range, its distinct spaces, its tombstones.
 
     ``spaces`` holds at most ``max_spaces + 1`` of them (sorted), so a caller can tell "too many to list".
+    ``tombstones`` is how many rows are deletes; ``None`` (unknown) makes the MERGE keep every clause.
     """
 
     rows: int
     min_external_id: str | None
     max_external_id: str | None
     spaces: tuple[str, ...]
+    tombstones: int | None = None
+
+    @property
+    def has_tombstones(self) -> bool:
+        return self.tombstones is None or self.tombstones > 0
+
+    @property
+    def has_live_rows(self) -> bool:
+        return self.tombstones is None or self.tombstones < self.rows
 
 
 def newest_per_key(table: pa.Table) -> pa.Table:
@@ -151,7 +161,7 @@ def newest_per_key(table: pa.Table) -> pa.Table:
 def key_bounds(table: pa.Table, max_spaces: int) -> KeyBounds:
     """The ``KeyBounds`` of a batch table (``max_spaces``: how many spaces the caller can use, see ``KeyBounds``)."""
     if table.num_rows == 0:
-        return KeyBounds(0, None, None, ())
+        return KeyBounds(0, None, None, (), tombstones=_count_tombstones(table))
     low_high = pc.min_max(table[EXTERNAL_ID])
     spaces = pc.unique(table[SPACE]).to_pylist()
     return KeyBounds(
@@ -159,4 +169,11 @@ def key_bounds(table: pa.Table, max_spaces: int) -> KeyBounds:
         low_high["min"].as_py(),
         low_high["max"].as_py(),
         tuple(sorted(spaces)[: max_spaces + 1]),
+        tombstones=_count_tombstones(table),
     )
+
+
+def _count_tombstones(table: pa.Table) -> int | None:
+    if DELETED not in table.column_names:
+        return None
+    return int(pc.sum(pc.fill_null(table[DELETED], False).cast(pa.int64())).as_py() or 0)

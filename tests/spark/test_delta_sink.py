@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from chispa import assert_df_equality
 from delta.tables import DeltaTable
@@ -22,6 +24,7 @@ from pyspark.sql.types import (
 )
 
 from cdf_replicator.delta_sink import (
+    PRUNE_MAX_SPACES,
     MergeResult,
     TableChange,
     append_batch,
@@ -34,6 +37,7 @@ from cdf_replicator.delta_sink import (
     table_version,
 )
 from cdf_replicator.errors import SchemaChangeError
+from cdf_replicator.frames import KeyBounds, key_bounds
 
 pytestmark = pytest.mark.spark
 
@@ -332,6 +336,49 @@ def test_without_deletion_vectors_a_merge_copies_the_unchanged_rows(spark: Spark
 
     assert _last_metrics(spark, table)["numTargetRowsCopied"] == "1"
     assert_table(spark, table, ("sp", "a", 3, 300, "a3"), ("sp", "b", 2, 200, "b2"))
+
+
+def _last_clauses(spark: SparkSession, path: str) -> tuple[list[str], list[str]]:
+    """The action types of the latest MERGE's matched and not-matched clauses, as its commit records them."""
+    parameters = DeltaTable.forPath(spark, path).history(1).first()["operationParameters"]
+    matched, not_matched = (
+        [clause["actionType"] for clause in json.loads(parameters[name])]
+        for name in ("matchedPredicates", "notMatchedPredicates")
+    )
+    return matched, not_matched
+
+
+@pytest.mark.parametrize("reduced", [False, True], ids=["spark-window", "arrow-bounds"])
+def test_a_batch_of_tombstones_alone_is_a_matched_only_delete(spark: SparkSession, path: str, reduced: bool) -> None:
+    rows = batch(spark, tomb("a", 3, 300), tomb("b", 1, 100), tomb("zz", 1, 100))
+    result = merge_batch(spark, path, rows, _bounds(rows) if reduced else None)
+
+    assert (result.upserted, result.deleted) == (0, 1)
+    matched, not_matched = _last_clauses(spark, path)
+    assert (matched, not_matched) == (["delete"], [])
+    assert_table(spark, path, ("sp", "b", 2, 200, "b2"), ("sp", "c", 2, 200, "c2"))
+
+
+@pytest.mark.parametrize("reduced", [False, True], ids=["spark-window", "arrow-bounds"])
+def test_a_batch_without_tombstones_has_no_delete_clause(spark: SparkSession, path: str, reduced: bool) -> None:
+    rows = batch(spark, live("a", 3, 300, "a3"), live("d", 1, 100, "d1"))
+    result = merge_batch(spark, path, rows, _bounds(rows) if reduced else None)
+
+    assert (result.upserted, result.deleted) == (2, 0)
+    matched, not_matched = _last_clauses(spark, path)
+    assert (matched, not_matched) == (["update"], ["insert"])
+    assert_table(
+        spark,
+        path,
+        ("sp", "a", 3, 300, "a3"),
+        ("sp", "b", 2, 200, "b2"),
+        ("sp", "c", 2, 200, "c2"),
+        ("sp", "d", 1, 100, "d1"),
+    )
+
+
+def _bounds(rows: DataFrame) -> KeyBounds:
+    return key_bounds(pa.Table.from_pylist([row.asDict() for row in rows.collect()]), PRUNE_MAX_SPACES)
 
 
 def test_append_batch_writes_the_live_rows_and_drops_tombstones(spark: SparkSession, path: str) -> None:

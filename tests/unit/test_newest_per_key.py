@@ -83,6 +83,21 @@ def test_empty_and_single_row_batches_pass_through() -> None:
 
 def test_key_bounds_cover_the_external_ids_and_list_at_most_one_space_too_many() -> None:
     batch = table(live("m", 1, 1, "x", space="s2"), live("b", 1, 1, "x", space="s1"), live("z", 1, 1, "x", space="s3"))
-    assert key_bounds(batch, max_spaces=5) == KeyBounds(3, "b", "z", ("s1", "s2", "s3"))
-    assert key_bounds(batch, max_spaces=1) == KeyBounds(3, "b", "z", ("s1", "s2"))
-    assert key_bounds(table(), max_spaces=5) == KeyBounds(0, None, None, ())
+    assert key_bounds(batch, max_spaces=5) == KeyBounds(3, "b", "z", ("s1", "s2", "s3"), tombstones=0)
+    assert key_bounds(batch, max_spaces=1) == KeyBounds(3, "b", "z", ("s1", "s2"), tombstones=0)
+    assert key_bounds(table(), max_spaces=5) == KeyBounds(0, None, None, (), tombstones=0)
+
+
+def test_key_bounds_count_tombstones_so_a_merge_knows_which_clauses_can_fire() -> None:
+    mixed = key_bounds(table(live("a", 1, 1, "x"), tomb("b", 1, 1), tomb("c", 1, 1, deleted=None)), max_spaces=5)
+    only_tombstones = key_bounds(table(tomb("a", 1, 1), tomb("b", 1, 1)), max_spaces=5)
+    only_live = key_bounds(table(live("a", 1, 1, "x"), tomb("b", 1, 1, deleted=False)), max_spaces=5)
+
+    assert (mixed.tombstones, mixed.has_tombstones, mixed.has_live_rows) == (1, True, True)  # null counts as live
+    assert (only_tombstones.has_tombstones, only_tombstones.has_live_rows) == (True, False)
+    assert (only_live.has_tombstones, only_live.has_live_rows) == (False, True)
+
+
+def test_key_bounds_of_a_table_without_the_flag_keep_every_merge_clause() -> None:
+    bounds = key_bounds(table(live("a", 1, 1, "x")).drop_columns(["_deleted"]), max_spaces=5)
+    assert bounds.tombstones is None and bounds.has_tombstones and bounds.has_live_rows
