@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,13 +123,16 @@ def replicate(
                 progress(result, done[0], len(targets))
         return result
 
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="view") as pool:
-        results = list(pool.map(run, targets))
-    summary = RunSummary(results, time.monotonic() - started)
-    if isinstance(store, DeltaStateStore):
-        # Every run adds at least one state row (one file) per table. Compacting once about four runs' worth
-        # piled up keeps cursor reads fast without a MERGE and an OPTIMIZE after every run.
-        store.compact(min_files=STATE_COMPACTION_RUNS * len(targets))
+    # The Delta store reads its table once for the whole run instead of once per table, and counts its files
+    # from that read; the run owns the keys of its tables, so nothing it needs can change behind it.
+    with store.run_cache() if isinstance(store, DeltaStateStore) else nullcontext():
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="view") as pool:
+            results = list(pool.map(run, targets))
+        summary = RunSummary(results, time.monotonic() - started)
+        if isinstance(store, DeltaStateStore):
+            # Every run adds at least one state row (one file) per table. Compacting once about four runs' worth
+            # piled up keeps cursor reads fast without a MERGE and an OPTIMIZE after every run.
+            store.compact(min_files=STATE_COMPACTION_RUNS * len(targets))
     return summary
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
@@ -158,10 +159,31 @@ class DeltaStateStore:
         self._path = path
         self._lock = threading.Lock()
         self._last_written: datetime | None = None
+        self._run: _RunCache | None = None
+
+    @contextmanager
+    def run_cache(self) -> Iterator[None]:
+        """Within the block, read the table once: ``get`` answers from that read, ``compact`` counts files from it.
+
+        For a replicate run, which owns the keys of its tables: every ``set`` and ``delete`` still goes to the
+        table before it returns, and updates the cache too. What another process writes during the block is not
+        seen, which is right for keys this run owns (a table has one writer) and why the cache lives no longer.
+        Saves a Spark query per table and the file count (a snapshot of the table) when the run ends.
+        """
+        self._run = self._read_all()
+        try:
+            yield
+        finally:
+            self._run = None
 
     def get(self, key: str) -> CursorState | None:
         from pyspark.sql import functions as F  # noqa: N812 (the usual PySpark alias)
 
+        run = self._run
+        if run is not None:
+            with self._lock:
+                text = run.states.get(key)
+            return None if text is None else CursorState.from_json(text, key)
         if not self._exists():
             return None
         rows = self._spark.read.format("delta").load(self._path).where(F.col("key") == key)
@@ -190,6 +212,9 @@ class DeltaStateStore:
         """
         from delta.tables import DeltaTable
 
+        run = self._run
+        if run is not None and run.files < min_files:
+            return False
         if not self._exists():
             return False
         table = DeltaTable.forPath(self._spark, self._path)
@@ -200,6 +225,8 @@ class DeltaStateStore:
         condition = "t.key = s.key AND t.written_at = s.written_at"
         table.alias("t").merge(current.alias("s"), condition).whenNotMatchedBySourceDelete().execute()
         table.optimize().executeCompaction()
+        if run is not None:
+            run.files = 1
         logger.info("compacted the state table %s", self._path)
         return True
 
@@ -216,12 +243,35 @@ class DeltaStateStore:
 
         return bool(DeltaTable.isDeltaTable(self._spark, self._path))
 
+    def _read_all(self) -> _RunCache:
+        """The newest state of every key and the number of data files, from one scan of the table."""
+        from pyspark.sql import functions as F  # noqa: N812
+
+        if not self._exists():
+            return _RunCache({}, 0)
+        rows = (
+            self._spark.read.format("delta")
+            .load(self._path)
+            .select("key", "state", "written_at", F.input_file_name().alias("file"))
+            .collect()
+        )
+        newest: dict[str, Any] = {}
+        for row in rows:
+            if row["key"] not in newest or row["written_at"] > newest[row["key"]]["written_at"]:
+                newest[row["key"]] = row
+        return _RunCache({key: row["state"] for key, row in newest.items()}, len({row["file"] for row in rows}))
+
     def _append(self, key: str, text: str | None) -> None:
         with self._lock:
             self._create_once()
             written_at = self._next_written_at()
         row = self._spark.createDataFrame([(key, text, written_at)], self.SCHEMA_DDL)
         row.write.format("delta").mode("append").save(self._path)
+        run = self._run
+        if run is not None:
+            with self._lock:
+                run.states[key] = text
+                run.files += 1  # a one-row append writes one file
 
     def _create_once(self) -> None:
         from delta import exceptions as conflicts
@@ -249,6 +299,14 @@ class DeltaStateStore:
             now = self._last_written + timedelta(microseconds=1)
         self._last_written = now
         return now
+
+
+@dataclass
+class _RunCache:
+    """What ``DeltaStateStore.run_cache`` read: the newest state text per key, and the table's data files."""
+
+    states: dict[str, str | None]
+    files: int
 
 
 class RawStateStore:

@@ -86,6 +86,8 @@ class Meter:
                 result.detail["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
         result.memory = peaks.as_dict()
         result.steps = clock.report()
+        if timed_steps:
+            result.detail["timeline"] = clock.timeline()
         if summary:
             result.profile = summary[0]
 

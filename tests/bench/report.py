@@ -120,6 +120,17 @@ def format_steps(stage: StageResult) -> str:
     return "\n".join(lines)
 
 
+def format_timeline(stage: StageResult, min_seconds: float = 0.2) -> str:
+    """The timed steps of a stage of at least ``min_seconds``, by start time and thread: what waits on what."""
+    lines = [f"{STAGE_TITLES.get(stage.name, stage.name)}: timeline (start, length, thread, step)"]
+    for event in stage.detail.get("timeline", []):
+        if event["seconds"] >= min_seconds:
+            lines.append(
+                f"  {event['start_s']:>7.2f} s {event['seconds']:>7.2f} s  {event['thread']:<16} {event['step']}"
+            )
+    return "\n".join(lines)
+
+
 def write_json(path: Path, document: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")

@@ -33,6 +33,7 @@ from tests.bench.report import (
     format_steps,
     format_table,
     format_targets,
+    format_timeline,
     ratio,
     write_json,
 )
@@ -198,6 +199,10 @@ def _document(
         if name in stages:
             print()
             print(format_steps(stages[name]))
+    for name in ("incremental", "idle"):
+        if name in stages:
+            print()
+            print(format_timeline(stages[name]))
     for stage in stages.values():
         if stage.profile:
             print(f"\nprofile of {stage.name}:\n{stage.profile}")

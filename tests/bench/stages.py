@@ -22,6 +22,9 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
+# Steps timed once per page: their sums are in the report, but a timeline of each call would drown the rest.
+PER_PAGE_STEPS = ("fetch page", "wait for a page", "page -> Arrow")
+
 
 @dataclass
 class StageClock:
@@ -29,6 +32,9 @@ class StageClock:
 
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # (thread, label, start, end) of every timed call but the per-page ones, for the timeline of a stage.
+    events: list[tuple[str, str, float, float]] = field(default_factory=list)
+    origin: float = field(default_factory=time.perf_counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _local: threading.local = field(default_factory=threading.local)
 
@@ -49,6 +55,9 @@ class StageClock:
             end = time.perf_counter()
             stack.pop()
             self._add(full, end - frame[1], 1)
+            if not label.startswith(PER_PAGE_STEPS):
+                with self._lock:
+                    self.events.append((threading.current_thread().name, full, now, end))
             if stack:
                 stack[-1][1] = end
 
@@ -58,6 +67,21 @@ class StageClock:
                 label: {"seconds": round(self.seconds[label], 3), "calls": self.calls[label]}
                 for label in sorted(self.seconds, key=lambda name: -self.seconds[name])
             }
+
+    def timeline(self, min_seconds: float = 0.05) -> list[dict[str, Any]]:
+        """Timed calls of at least ``min_seconds`` in start order: thread, step, start and length in seconds."""
+        with self._lock:
+            events = sorted(self.events, key=lambda event: event[2])
+        return [
+            {
+                "thread": thread,
+                "step": label,
+                "start_s": round(start - self.origin, 3),
+                "seconds": round(end - start, 3),
+            }
+            for thread, label, start, end in events
+            if end - start >= min_seconds
+        ]
 
     def _stack(self) -> list[list[Any]]:
         stack = getattr(self._local, "stack", None)
@@ -124,6 +148,7 @@ def _targets() -> list[tuple[Any, str, str]]:
         (DataFrameWriter, "save", "write.save"),
         (delta_sink, "ensure_table", "ensure table"),
         (replicate, "_has_rows", "table has rows?"),
+        (state.DeltaStateStore, "_read_all", "state table read (once a run)"),
         (state.DeltaStateStore, "get", "cursor read"),
         (state.DeltaStateStore, "set", "cursor save"),
         (state.DeltaStateStore, "compact", "state table compact"),

@@ -53,6 +53,9 @@ def test_a_tiny_benchmark_measures_every_stage_and_verifies_the_tables(tmp_path:
     assert counts["edges"]["table"] == counts["edges"]["emulator"] < EDGES
     assert stages["incremental"]["instances"] > 0 and stages["idle"]["instances"] == 0
     assert document["ratio_initial_over_raw_fetch"] > 0
+    # The timeline says which thread ran which step when: the MERGE of the incremental cycle runs on a view thread.
+    merges = [event for event in stages["incremental"]["timeline"] if event["step"].endswith("MERGE execute")]
+    assert merges and all(event["thread"].startswith("view") and event["seconds"] > 0 for event in merges)
     assert {check["target"] for check in document["targets"]} >= {"initial load instances/s", "publish s"}
     assert document["memory"]["driver_rss_high_water_mb"] > 0 and document["memory"]["jvm_heap_peak_mb"] > 0
     # The printed report has the stage table, the ratio and the targets.
