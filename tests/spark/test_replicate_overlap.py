@@ -10,6 +10,7 @@ from pyspark.sql import SparkSession
 
 from cdf_emulator import Emulator
 from cdf_replicator.delta_sink import table_version
+from cdf_replicator.errors import SchemaChangeError
 from cdf_replicator.replicate import SyncSettings, TableContext, replicate_table
 from cdf_replicator.resolve import resolve_model
 from cdf_replicator.state import CursorState, MemoryStateStore
@@ -51,3 +52,29 @@ def test_each_cursor_is_saved_after_its_commit_and_before_the_next(spark: SparkS
     assert [rows for _, _, rows in store.saved] == [10, 20, 30, 40, 47]
     assert all(saved == current for saved, current, _ in store.saved)
     assert [saved for saved, _, _ in store.saved] == sorted({saved for saved, _, _ in store.saved})
+
+
+def test_a_table_that_no_longer_fits_its_view_fails_the_incremental_run_and_keeps_the_cursor(
+    spark: SparkSession, tmp_path: Any
+) -> None:
+    """The table is checked on the commit thread while the changes are fetched; its error still stops the run."""
+    with Emulator(project="bench") as emulator:
+        dataset.seed(emulator.state, dataset.Sizes(nodes=NODES, edges=0))
+        client = emulator.client()
+        model = resolve_model(client, dataset.SPACE, dataset.MODEL, dataset.VERSION, [dataset.NODE_VIEW])
+        root = f"file:{tmp_path}"
+        target = next(t for t in plan_targets(model, root, f"{root}/_state", None) if t.kind == "nodes")
+        store = MemoryStateStore()
+        settings = SyncSettings(page_limit=20, batch_rows=100)
+        replicate_table(TableContext(spark, client, store, settings, int(time.time() * 1000)), target)
+        # Someone rewrote the table with `count` as text: no widening turns int into string.
+        table = spark.read.format("delta").load(target.table_path)
+        table = table.withColumn("count", table["count"].cast("string"))
+        table.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(target.table_path)
+        before, cursor = table_version(spark, target.table_path), store.get(target.state_key)
+        dataset.apply_changes(emulator.state, dataset.plan_changes(NODES, update_share=0.2))
+
+        with pytest.raises(SchemaChangeError, match="count"):
+            replicate_table(TableContext(spark, client, store, settings, int(time.time() * 1000)), target)
+    assert table_version(spark, target.table_path) == before
+    assert store.get(target.state_key) == cursor and cursor is not None and cursor.cursor is not None
