@@ -14,7 +14,7 @@ from cdf_replicator.errors import SchemaChangeError
 from cdf_replicator.replicate import SyncSettings, TableContext, replicate_table
 from cdf_replicator.resolve import resolve_model
 from cdf_replicator.state import CursorState, MemoryStateStore
-from cdf_replicator.targets import plan_targets
+from cdf_replicator.targets import Target, plan_targets
 from tests.bench import dataset
 
 pytestmark = pytest.mark.spark
@@ -37,13 +37,18 @@ class RecordingStore(MemoryStateStore):
         super().set(key, state)
 
 
+def _seeded_nodes_target(emulator: Emulator, tmp_path: Any) -> tuple[Any, Target]:
+    """The benchmark's node view with ``NODES`` nodes in the emulator: its client and its nodes table."""
+    dataset.seed(emulator.state, dataset.Sizes(nodes=NODES, edges=0))
+    client = emulator.client()
+    model = resolve_model(client, dataset.SPACE, dataset.MODEL, dataset.VERSION, [dataset.NODE_VIEW])
+    root = f"file:{tmp_path}"
+    return client, next(t for t in plan_targets(model, root, f"{root}/_state", None) if t.kind == "nodes")
+
+
 def test_each_cursor_is_saved_after_its_commit_and_before_the_next(spark: SparkSession, tmp_path: Any) -> None:
     with Emulator(project="bench") as emulator:
-        dataset.seed(emulator.state, dataset.Sizes(nodes=NODES, edges=0))
-        client = emulator.client()
-        model = resolve_model(client, dataset.SPACE, dataset.MODEL, dataset.VERSION, [dataset.NODE_VIEW])
-        root = f"file:{tmp_path}"
-        target = next(t for t in plan_targets(model, root, f"{root}/_state", None) if t.kind == "nodes")
+        client, target = _seeded_nodes_target(emulator, tmp_path)
         store = RecordingStore(spark, target.table_path)
         settings = SyncSettings(page_limit=5, batch_rows=10, prefetch_pages=2)
         result = replicate_table(TableContext(spark, client, store, settings, int(time.time() * 1000)), target)
@@ -59,11 +64,7 @@ def test_a_table_that_no_longer_fits_its_view_fails_the_incremental_run_and_keep
 ) -> None:
     """The table is checked on the commit thread while the changes are fetched; its error still stops the run."""
     with Emulator(project="bench") as emulator:
-        dataset.seed(emulator.state, dataset.Sizes(nodes=NODES, edges=0))
-        client = emulator.client()
-        model = resolve_model(client, dataset.SPACE, dataset.MODEL, dataset.VERSION, [dataset.NODE_VIEW])
-        root = f"file:{tmp_path}"
-        target = next(t for t in plan_targets(model, root, f"{root}/_state", None) if t.kind == "nodes")
+        client, target = _seeded_nodes_target(emulator, tmp_path)
         store = MemoryStateStore()
         settings = SyncSettings(page_limit=20, batch_rows=100)
         replicate_table(TableContext(spark, client, store, settings, int(time.time() * 1000)), target)
