@@ -213,14 +213,11 @@ class DeltaStateStore:
         from delta.tables import DeltaTable
 
         run = self._run
-        if run is not None and run.files < min_files:
-            return False
-        if not self._exists():
+        # An open run cache counted the files as it read and wrote them; otherwise the table's detail says.
+        # No file means no table (or nothing to compact), whatever ``min_files`` is.
+        if (run.files if run is not None else self._data_files()) < max(min_files, 1):
             return False
         table = DeltaTable.forPath(self._spark, self._path)
-        files = table.detail().select("numFiles").first()
-        if files is None or int(files[0]) < min_files:
-            return False
         current = self._latest().where("state IS NOT NULL").select("key", "written_at")
         condition = "t.key = s.key AND t.written_at = s.written_at"
         table.alias("t").merge(current.alias("s"), condition).whenNotMatchedBySourceDelete().execute()
@@ -229,6 +226,15 @@ class DeltaStateStore:
             run.files = 1
         logger.info("compacted the state table %s", self._path)
         return True
+
+    def _data_files(self) -> int:
+        """The table's data files (0 when there is no table yet), from its detail."""
+        from delta.tables import DeltaTable
+
+        if not self._exists():
+            return 0
+        files = DeltaTable.forPath(self._spark, self._path).detail().select("numFiles").first()
+        return 0 if files is None else int(files[0])
 
     def _latest(self) -> DataFrame:
         from pyspark.sql import Window

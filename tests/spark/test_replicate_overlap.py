@@ -62,7 +62,7 @@ def test_each_cursor_is_saved_after_its_commit_and_before_the_next(spark: SparkS
 def test_a_table_that_no_longer_fits_its_view_fails_the_incremental_run_and_keeps_the_cursor(
     spark: SparkSession, tmp_path: Any
 ) -> None:
-    """The table is checked on the commit thread while the changes are fetched; its error still stops the run."""
+    """The table check runs before any change is committed: its error stops the run with the table untouched."""
     with Emulator(project="bench") as emulator:
         client, target = _seeded_nodes_target(emulator, tmp_path)
         store = MemoryStateStore()
